@@ -1,0 +1,44 @@
+"""The app factory: mounts every domain's pages and API on the web shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from wholeplace.core import api as core_api
+from wholeplace.core import service as core_service
+from wholeplace.core import views as core_views
+from wholeplace.core.runtime import Runtime
+from wholeplace.web.shell import build_web_app
+
+DOMAIN_TEMPLATES = [Path(__file__).parent / "core" / "templates"]
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime.from_settings()
+
+    def place_name() -> str:
+        with runtime.sessions() as db:
+            place = core_service.get_place(db)
+        return place.name if place else "wholeplace"
+
+    return build_web_app(
+        settings=runtime.settings,
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        place_name=place_name,
+        pages=[core_views.router],
+        api=[core_api.router],
+        template_dirs=DOMAIN_TEMPLATES,
+        navigation=core_views.NAVIGATION,
+    )
+
+
+def serve_app(runtime: Runtime, *, host: str, port: int) -> None:
+    """Upgrade the database and serve the app until interrupted."""
+    runtime.upgrade()
+    app = create_app(runtime)
+    print(f"Serving wholeplace on http://{host}:{port}/ (Ctrl+C stops it)")  # noqa: T201
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

@@ -1,0 +1,57 @@
+"""The root command: registers every domain's commands and turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from wholeplace.core.cli import config_app, db_app, place_app, tokens_app, users_app
+from wholeplace.core.errors import WholeplaceError
+from wholeplace.core.runtime import Runtime
+from wholeplace.demo.cli import demo
+
+app = typer.Typer(
+    name="wholeplace",
+    help="Joined-up public services in a place.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(place_app, name="place")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.command("demo")(demo)
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+) -> None:
+    """Upgrade the database and serve the web app."""
+    from wholeplace.app import serve_app
+
+    serve_app(Runtime.from_settings(), host=host, port=port)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except WholeplaceError as error:
+        Console(stderr=True).print(f"[bold red]Error:[/] {error.problem}" + (f"\n{error.fix}" if error.fix else ""))
+        sys.exit(1)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except Exception as error:  # a click usage error, or a bug: never a traceback for the user
+        from click import ClickException
+
+        if isinstance(error, ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise

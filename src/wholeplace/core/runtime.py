@@ -1,0 +1,32 @@
+"""What every command and the web app share: the settings, an engine, a session factory, a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from wholeplace.core.db import make_engine, session_factory, upgrade
+from wholeplace.core.models import utcnow
+from wholeplace.core.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Runtime:
+        settings = settings or Settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.effective_database_url)
+        return cls(settings=settings, engine=engine, sessions=session_factory(engine))
+
+    def upgrade(self) -> None:
+        upgrade(self.engine)

@@ -1,0 +1,1 @@
+"""The demo place: Riverford, its agencies and one user for each role."""

@@ -1,0 +1,49 @@
+"""`wholeplace demo`: build the demo place and serve it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from wholeplace.core.db import downgrade_to_empty
+from wholeplace.core.db import transaction as in_transaction
+from wholeplace.core.runtime import Runtime
+from wholeplace.demo.service import DEMO_PASSWORD, build_demo, holds_other_place
+
+console = Console()
+
+
+def demo(
+    residents: Annotated[int, typer.Option(help="Residents in the demo place (used once the generator lands).")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed for the generator.")] = 1,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo and stop.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that holds another place with the demo.")
+    ] = False,
+) -> None:
+    """Build the demo place in the configured data directory and database, print the logins, and serve it."""
+    runtime = Runtime.from_settings()
+    runtime.upgrade()
+    if force:
+        with runtime.sessions() as db:
+            other = holds_other_place(db)
+        if other is not None:
+            console.print(f"Removing the place {other!r} and everything in it, as --force asks.")
+            downgrade_to_empty(runtime.engine)
+            runtime.upgrade()
+    with in_transaction(runtime.sessions) as db:
+        users = build_demo(db, now=runtime.clock())
+    table = Table("username", "name", "roles", title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    for user in users:
+        table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))
+    console.print(table)
+    typer.echo(f"Demo place built in {runtime.settings.data_dir} ({runtime.settings.masked()['database_url']}).")
+    if not no_serve:
+        from wholeplace.app import serve_app
+
+        serve_app(runtime, host=host, port=port)

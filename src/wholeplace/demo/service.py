@@ -1,0 +1,95 @@
+"""Builds the demo place in whatever database the settings name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from wholeplace.core import service
+from wholeplace.core.errors import ConflictError
+from wholeplace.core.roles import AgencyKind, Role, Sector
+
+DEMO_PLACE = "Riverford"
+DEMO_PASSWORD = "riverford-demo"  # noqa: S105 - documented in the README; demo data only
+
+
+@dataclass(frozen=True)
+class DemoAgency:
+    name: str
+    kind: AgencyKind
+    sector: Sector
+    teams: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    agency: str
+    team: str | None
+    roles: tuple[Role, ...]
+
+
+AGENCIES = (
+    DemoAgency("Riverford Borough Council", AgencyKind.PUBLIC, Sector.LOCAL_GOVERNMENT,
+               ("Early Help", "Partnership and Performance", "Finance", "Digital Services")),
+    DemoAgency("Riverford Schools", AgencyKind.PUBLIC, Sector.EDUCATION, ("Inclusion and Attendance",)),
+    DemoAgency("Riverford Children's Services", AgencyKind.PUBLIC, Sector.SOCIAL_CARE, ("Front Door", "Family Support")),
+    DemoAgency("Riverford Adult Social Care", AgencyKind.PUBLIC, Sector.SOCIAL_CARE, ("Assessment",)),
+    DemoAgency("Vale Police", AgencyKind.PUBLIC, Sector.POLICE, ("Riverford Neighbourhood Policing",)),
+    DemoAgency("Riverford Health Partnership", AgencyKind.PUBLIC, Sector.HEALTH, ("Health Visiting", "Urgent Care")),
+    DemoAgency("Riverford Homes", AgencyKind.PUBLIC, Sector.HOUSING, ("Tenancy Sustainment",)),
+    DemoAgency("Jobcentre Plus Riverford", AgencyKind.PUBLIC, Sector.BENEFITS, ("Work Coaches",)),
+    DemoAgency("Vale Probation Service", AgencyKind.PUBLIC, Sector.JUSTICE, ("Offender Management",)),
+    DemoAgency("Riverford Family Action", AgencyKind.VOLUNTARY, Sector.VOLUNTARY, ("Key Workers",)),
+)
+
+USERS = (
+    DemoUser("practitioner", "Amira Hussain", "Riverford Homes", "Tenancy Sustainment", (Role.PRACTITIONER,)),
+    DemoUser("lead", "Tom Kowalski", "Riverford Borough Council", "Early Help",
+             (Role.PRACTITIONER, Role.LEAD_PROFESSIONAL)),
+    DemoUser("governance", "Grace Okafor", "Riverford Borough Council", None,
+             (Role.INFORMATION_GOVERNANCE_OFFICER,)),
+    DemoUser("analyst", "Priya Nair", "Riverford Borough Council", "Partnership and Performance", (Role.ANALYST,)),
+    DemoUser("programme", "Owen Davies", "Riverford Borough Council", "Partnership and Performance",
+             (Role.PROGRAMME_MANAGER,)),
+    DemoUser("finance", "Siobhan Murphy", "Riverford Borough Council", "Finance", (Role.FINANCE_LEAD,)),
+    DemoUser("admin", "Daniel Mensah", "Riverford Borough Council", "Digital Services", (Role.ADMINISTRATOR,)),
+)
+
+
+def holds_other_place(db: Session) -> str | None:
+    """The name of a non-demo place in this database, if there is one."""
+    place = service.get_place(db)
+    return place.name if place is not None and not place.is_demo else None
+
+
+def build_demo(db: Session, *, now: datetime) -> list[DemoUser]:
+    """Create (or complete) the demo place, its agencies, teams and users; running it twice changes nothing."""
+    other = holds_other_place(db)
+    if other is not None:
+        raise ConflictError(
+            f"This database holds the place {other!r}, not the demo.",
+            fix="Point WHOLEPLACE_DATABASE_URL at another database, or pass --force to replace it with the demo.",
+        )
+    if service.get_place(db) is None:
+        service.create_place(db, name=DEMO_PLACE, now=now, is_demo=True)
+    for spec in AGENCIES:
+        agency = service.find_agency(db, spec.name) or service.add_agency(
+            db, name=spec.name, kind=spec.kind, sector=spec.sector, now=now
+        )
+        for team in spec.teams:
+            if all(existing.name != team for existing in agency.teams):
+                service.add_team(db, agency=agency, name=team, now=now)
+    for user in USERS:
+        if service.find_user(db, user.username) is None:
+            agency = service.find_agency(db, user.agency)
+            assert agency is not None
+            team = next((team for team in agency.teams if team.name == user.team), None)
+            service.create_user(
+                db, username=user.username, full_name=user.full_name, agency=agency, team=team,
+                roles=user.roles, password=DEMO_PASSWORD, now=now,
+            )
+    return list(USERS)

@@ -1,0 +1,1 @@
+"""The ground floor every page stands on: layout, templating, assets and request-level security."""
