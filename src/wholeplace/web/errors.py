@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from wholeplace.core.errors import NotFoundError, WholeplaceError
 from wholeplace.web.guard import RefusedError, SignInRequiredError
+from wholeplace.web.security import SECURITY_HEADERS
 from wholeplace.web.templating import render
 
 log = logging.getLogger("wholeplace.web")
@@ -86,9 +87,12 @@ async def _domain_error(request: Request, error: WholeplaceError) -> Response:
 async def _unexpected(request: Request, error: Exception) -> Response:
     reference = secrets.token_hex(4)
     log.error("unhandled error %s on %s %s", reference, request.method, request.url.path, exc_info=error)
-    return error_response(
+    response = error_response(
         request, 500, "internal_error", f"Try again later. If it keeps happening, quote reference {reference}."
     )
+    # Starlette answers a crash outside the other middleware, so the headers are added here too.
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def _code_for(status: int) -> str:

@@ -72,13 +72,13 @@ def _openapi_document(app: FastAPI) -> Callable[[], dict[str, Any]]:
     def openapi() -> dict[str, Any]:
         """The OpenAPI document of the JSON API for agency systems."""
         if not hasattr(app.state, "api_schema"):
-            routes = [route for route in app.routes if getattr(route, "path", "").startswith(API_PREFIX)]
             schema = get_openapi(
                 title="wholeplace API",
                 version="1",
                 description="The JSON API through which agency systems, holding their API token, work with the place.",
-                routes=routes,
+                routes=app.routes,
             )
+            schema["paths"] = {path: item for path, item in schema["paths"].items() if path.startswith(API_PREFIX)}
             schema.setdefault("components", {}).setdefault("securitySchemes", {})["agencyToken"] = {
                 "type": "http",
                 "scheme": "bearer",
