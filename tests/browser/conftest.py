@@ -1,0 +1,123 @@
+"""A real server on the demo place and a real Chromium driven by Playwright, with axe-core on every page."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wholeplace(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from wholeplace.cli import main; main()", *args]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`wholeplace demo` in a fresh data directory, then `wholeplace serve`, exactly as a person runs them."""
+    data_dir = tmp_path_factory.mktemp("browser-demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHOLEPLACE_")}
+    env["WHOLEPLACE_DATA_DIR"] = str(data_dir)
+    built = subprocess.run(_wholeplace("demo", "--no-serve"), env=env, capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    port = _free_port()
+    log = (data_dir / "server.log").open("w")
+    process = subprocess.Popen(_wholeplace("serve", "--port", str(port)), env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server stopped with exit code {process.returncode}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start within 30 seconds")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Browser tests need Debian's Chromium at /usr/bin/chromium: apt-get install chromium", pytrace=False)
+    if not AXE.exists():
+        pytest.fail("Browser tests need axe-core from npm: run `npm ci`", pytrace=False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=server)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("console", lambda message: _note_console(problems, message))
+    opened.on("pageerror", lambda error: problems.append(str(error)))
+    opened.on("response", lambda response: _note_failed_asset(problems, response))
+    opened.console_problems = problems  # type: ignore[attr-defined]
+    yield opened
+    context.close()
+
+
+def _note_console(problems: list[str], message: ConsoleMessage) -> None:
+    # A page answered 401, 403 or 404 is logged as a failed load; failed assets are caught by status instead.
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        problems.append(message.text)
+
+
+def _note_failed_asset(problems: list[str], response: Response) -> None:
+    if response.request.resource_type != "document" and response.status >= 400:
+        problems.append(f"{response.status} for {response.url}")
+
+
+def check_page(page: Page, name: str) -> None:
+    """Axe finds no WCAG 2.2 A/AA violation, the browser logs no error (a CSP block would), and a screenshot
+    is kept when WHOLEPLACE_SCREENSHOTS names a folder."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # through the debugger, so the page's CSP still holds
+    result: dict[str, Any] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    violations = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in result["violations"]]
+    assert violations == [], f"{name} ({page.url}) has accessibility violations"
+    assert page.console_problems == [], f"{name} logged errors in the browser"  # type: ignore[attr-defined]
+    assert page.locator("h1").count() == 1, f"{name} needs exactly one h1"
+    folder = os.environ.get("WHOLEPLACE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
