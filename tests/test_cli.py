@@ -10,7 +10,9 @@ from wholeplace.core import service
 from wholeplace.core.db import make_engine, session_factory
 
 
-def _run(args: list[str], *, data_dir: Path, database_url: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], *, data_dir: Path, database_url: str, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "WHOLEPLACE_DATA_DIR": str(data_dir),
@@ -34,7 +36,10 @@ def test_demo_builds_in_the_configured_database_and_later_commands_see_it(
 
 
 def test_demo_refuses_another_place_unless_forced(empty_database_url: str, tmp_path: Path) -> None:
-    assert _run(["place", "create", "Lowmoor"], data_dir=tmp_path, database_url=empty_database_url).returncode == 0
+    assert (
+        _run(["place", "create", "Lowmoor"], data_dir=tmp_path, database_url=empty_database_url).returncode
+        == 0
+    )
     refused = _run(["demo", "--no-serve"], data_dir=tmp_path, database_url=empty_database_url)
     assert refused.returncode == 1
     assert "holds the place 'Lowmoor'" in refused.stderr
@@ -48,14 +53,30 @@ def test_demo_refuses_another_place_unless_forced(empty_database_url: str, tmp_p
     engine.dispose()
 
 
-def test_users_create_reads_the_password_from_the_environment(empty_database_url: str, tmp_path: Path) -> None:
+def test_users_create_reads_the_password_from_the_environment(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     common = {"data_dir": tmp_path, "database_url": empty_database_url}
     _run(["place", "create", "Lowmoor"], **common)
     _run(["place", "add-agency", "Lowmoor Homes", "--kind", "public", "--sector", "housing"], **common)
     created = _run(
-        ["users", "create", "ana", "--name", "Ana Silva", "--agency", "Lowmoor Homes", "--role", "practitioner",
-         "--role", "lead_professional", "--password-env", "NEW_PASSWORD"],
-        **common, NEW_PASSWORD="a long enough password",
+        [
+            "users",
+            "create",
+            "ana",
+            "--name",
+            "Ana Silva",
+            "--agency",
+            "Lowmoor Homes",
+            "--role",
+            "practitioner",
+            "--role",
+            "lead_professional",
+            "--password-env",
+            "NEW_PASSWORD",
+        ],
+        **common,
+        NEW_PASSWORD="a long enough password",
     )
     assert created.returncode == 0, created.stderr
     assert "lead_professional, practitioner" in created.stdout
@@ -65,9 +86,21 @@ def test_an_unknown_agency_is_a_message_not_a_traceback(empty_database_url: str,
     common = {"data_dir": tmp_path, "database_url": empty_database_url}
     _run(["place", "create", "Lowmoor"], **common)
     failed = _run(
-        ["users", "create", "ana", "--name", "Ana", "--agency", "Nowhere", "--role", "practitioner",
-         "--password-env", "NEW_PASSWORD"],
-        **common, NEW_PASSWORD="a long enough password",
+        [
+            "users",
+            "create",
+            "ana",
+            "--name",
+            "Ana",
+            "--agency",
+            "Nowhere",
+            "--role",
+            "practitioner",
+            "--password-env",
+            "NEW_PASSWORD",
+        ],
+        **common,
+        NEW_PASSWORD="a long enough password",
     )
     assert failed.returncode == 1
     assert "no agency called 'Nowhere'" in failed.stderr
@@ -76,8 +109,10 @@ def test_an_unknown_agency_is_a_message_not_a_traceback(empty_database_url: str,
 
 def test_config_show_masks_secrets(tmp_path: Path) -> None:
     shown = _run(
-        ["config", "show", "--json"], data_dir=tmp_path,
-        database_url="postgresql+psycopg://app:hunter2@localhost/wp", WHOLEPLACE_SECRET_KEY="very-secret",
+        ["config", "show", "--json"],
+        data_dir=tmp_path,
+        database_url="postgresql+psycopg://app:hunter2@localhost/wp",
+        WHOLEPLACE_SECRET_KEY="very-secret",
     )
     settings = json.loads(shown.stdout)
     assert "hunter2" not in shown.stdout and "very-secret" not in shown.stdout
@@ -85,7 +120,9 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_database_says_what_to_check(tmp_path: Path) -> None:
-    failed = _run(["db", "upgrade"], data_dir=tmp_path, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    failed = _run(
+        ["db", "upgrade"], data_dir=tmp_path, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
     assert failed.returncode == 1
     assert "WHOLEPLACE_DATABASE_URL" in failed.stderr
     assert "Traceback" not in failed.stderr

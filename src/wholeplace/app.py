@@ -40,5 +40,5 @@ def serve_app(runtime: Runtime, *, host: str, port: int) -> None:
     """Upgrade the database and serve the app until interrupted."""
     runtime.upgrade()
     app = create_app(runtime)
-    print(f"Serving wholeplace on http://{host}:{port}/ (Ctrl+C stops it)")  # noqa: T201
+    print(f"Serving wholeplace on http://{host}:{port}/ (Ctrl+C stops it)")
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

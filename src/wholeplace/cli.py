@@ -42,7 +42,9 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except WholeplaceError as error:
-        Console(stderr=True).print(f"[bold red]Error:[/] {error.problem}" + (f"\n{error.fix}" if error.fix else ""))
+        Console(stderr=True).print(
+            f"[bold red]Error:[/] {error.problem}" + (f"\n{error.fix}" if error.fix else "")
+        )
         sys.exit(1)
     except typer.Abort:
         sys.exit(130)

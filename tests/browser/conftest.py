@@ -20,8 +20,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -42,7 +47,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("browser-demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WHOLEPLACE_")}
     env["WHOLEPLACE_DATA_DIR"] = str(data_dir)
-    built = subprocess.run(_wholeplace("demo", "--no-serve"), env=env, capture_output=True, text=True, check=False)
+    built = subprocess.run(
+        _wholeplace("demo", "--no-serve"), env=env, capture_output=True, text=True, check=False
+    )
     assert built.returncode == 0, built.stderr
     port = _free_port()
     log = (data_dir / "server.log").open("w")
@@ -73,7 +80,10 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail("Browser tests need Debian's Chromium at /usr/bin/chromium: apt-get install chromium", pytrace=False)
+        pytest.fail(
+            "Browser tests need Debian's Chromium at /usr/bin/chromium: apt-get install chromium",
+            pytrace=False,
+        )
     if not AXE.exists():
         pytest.fail("Browser tests need axe-core from npm: run `npm ci`", pytrace=False)
     with sync_playwright() as playwright:

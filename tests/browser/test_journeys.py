@@ -45,7 +45,9 @@ def test_each_demo_user_sees_only_what_their_role_allows(page: Page, demo_user: 
     expect(page.get_by_role("heading", level=1)).to_have_text("Riverford")
     links = navigation_links(page)
     assert ("Administration" in links) == (Role.ADMINISTRATOR in roles)
-    assert ("Security log" in links) == bool(roles & {Role.ADMINISTRATOR, Role.INFORMATION_GOVERNANCE_OFFICER})
+    assert ("Security log" in links) == bool(
+        roles & {Role.ADMINISTRATOR, Role.INFORMATION_GOVERNANCE_OFFICER}
+    )
     for link in sorted(links):
         page.get_by_role("navigation", name="Main").get_by_role("link", name=link).click()
         check_page(page, f"{username}-{link.lower().replace(' ', '-')}")

@@ -7,7 +7,13 @@ from sqlalchemy.orm import Session
 from tests.support import factories
 from tests.support.factories import MOMENT, PASSWORD
 from wholeplace.core import service
-from wholeplace.core.errors import AccountLockedError, AuthenticationError, ConflictError, InvalidInputError, ThrottledError
+from wholeplace.core.errors import (
+    AccountLockedError,
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    ThrottledError,
+)
 from wholeplace.core.models import LoginAttempt, SecurityEvent
 from wholeplace.core.roles import AgencyKind, Role, Scope, Sector
 from wholeplace.core.schemas import LoginPolicy, SessionPolicy
@@ -17,7 +23,12 @@ POLICY = LoginPolicy(max_failures=3, lockout=timedelta(minutes=15), ip_max_failu
 
 def _sign_in(db: Session, username: str, password: str, *, minutes: float = 0, ip: str = "10.0.0.1") -> None:
     service.authenticate(
-        db, username=username, password=password, ip_address=ip, now=MOMENT + timedelta(minutes=minutes), policy=POLICY
+        db,
+        username=username,
+        password=password,
+        ip_address=ip,
+        now=MOMENT + timedelta(minutes=minutes),
+        policy=POLICY,
     )
 
 
@@ -34,7 +45,9 @@ def test_one_place_per_database(db: Session) -> None:
 def test_agency_names_are_unique_whatever_their_case(db: Session) -> None:
     factories.agency(db, "Riverford Homes")
     with pytest.raises(ConflictError):
-        service.add_agency(db, name="riverford homes", kind=AgencyKind.PUBLIC, sector=Sector.HOUSING, now=MOMENT)
+        service.add_agency(
+            db, name="riverford homes", kind=AgencyKind.PUBLIC, sector=Sector.HOUSING, now=MOMENT
+        )
 
 
 def test_a_user_holds_several_roles_and_belongs_to_an_agency(db: Session) -> None:
@@ -47,7 +60,13 @@ def test_a_user_holds_several_roles_and_belongs_to_an_agency(db: Session) -> Non
 def test_a_user_needs_a_role(db: Session) -> None:
     with pytest.raises(InvalidInputError, match="at least one role"):
         service.create_user(
-            db, username="x", full_name="X", agency=factories.agency(db), roles=[], password=PASSWORD, now=MOMENT
+            db,
+            username="x",
+            full_name="X",
+            agency=factories.agency(db),
+            roles=[],
+            password=PASSWORD,
+            now=MOMENT,
         )
 
 
@@ -131,7 +150,14 @@ def test_locked_attempts_do_not_extend_the_lock(db: Session) -> None:
 def test_inactive_users_cannot_sign_in(db: Session) -> None:
     user = factories.user(db, username="amira")
     service.update_user(
-        db, user, full_name=user.full_name, email=None, roles=[Role.PRACTITIONER], is_active=False, team=None, now=MOMENT
+        db,
+        user,
+        full_name=user.full_name,
+        email=None,
+        roles=[Role.PRACTITIONER],
+        is_active=False,
+        team=None,
+        now=MOMENT,
     )
     with pytest.raises(AuthenticationError):
         _sign_in(db, "amira", PASSWORD)
@@ -151,8 +177,13 @@ def test_a_session_lives_while_used_and_ends_when_idle(db: Session) -> None:
 def test_a_session_ends_at_the_absolute_limit_however_busy(db: Session) -> None:
     token = service.start_session(db, factories.user(db), ip_address="10.0.0.1", now=MOMENT)
     for quarter in range(1, 48):
-        assert service.resolve_session(db, token, now=MOMENT + timedelta(minutes=15 * quarter), policy=SESSIONS)
-    assert service.resolve_session(db, token, now=MOMENT + timedelta(hours=12, minutes=1), policy=SESSIONS) is None
+        assert service.resolve_session(
+            db, token, now=MOMENT + timedelta(minutes=15 * quarter), policy=SESSIONS
+        )
+    assert (
+        service.resolve_session(db, token, now=MOMENT + timedelta(hours=12, minutes=1), policy=SESSIONS)
+        is None
+    )
 
 
 def test_an_unknown_session_token_resolves_to_nobody(db: Session) -> None:
@@ -171,7 +202,9 @@ def test_api_tokens_are_kept_only_as_hashes(db: Session) -> None:
         db, agency=factories.agency(db), name="feed", scopes=[Scope.PLACE_READ], by="admin", now=MOMENT
     )
     assert whole.split("_", 2)[2] not in token.secret_hash
-    found = service.authenticate_api_token(db, whole, scope=Scope.PLACE_READ, ip_address="10.0.0.9", now=MOMENT)
+    found = service.authenticate_api_token(
+        db, whole, scope=Scope.PLACE_READ, ip_address="10.0.0.9", now=MOMENT
+    )
     assert found.id == token.id
     assert found.last_used_at == MOMENT
 
@@ -184,7 +217,9 @@ def test_api_tokens_are_kept_only_as_hashes(db: Session) -> None:
         ("wp_0123456789abcdef_" + "A" * 43, "invalid_token"),
     ],
 )
-def test_bad_tokens_are_rejected_with_a_reason_and_logged(db: Session, presented: str | None, code: str) -> None:
+def test_bad_tokens_are_rejected_with_a_reason_and_logged(
+    db: Session, presented: str | None, code: str
+) -> None:
     with pytest.raises(service.TokenRejectedError) as rejected:
         service.authenticate_api_token(db, presented, scope=None, ip_address="10.0.0.9", now=MOMENT)
     assert rejected.value.code == code
@@ -213,4 +248,6 @@ def test_a_token_with_the_right_lookup_but_wrong_secret_is_refused(db: Session) 
 
 def test_a_token_needs_a_scope(db: Session) -> None:
     with pytest.raises(InvalidInputError):
-        service.create_api_token(db, agency=factories.agency(db), name="feed", scopes=[], by="admin", now=MOMENT)
+        service.create_api_token(
+            db, agency=factories.agency(db), name="feed", scopes=[], by="admin", now=MOMENT
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -47,7 +46,9 @@ def scratch_database(server_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:
-        raise PostgresUnavailableError(f"Cannot use the PostgreSQL server at {server_url}: {error}") from error
+        raise PostgresUnavailableError(
+            f"Cannot use the PostgreSQL server at {server_url}: {error}"
+        ) from error
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -75,7 +76,9 @@ def _throwaway_cluster() -> Iterator[str]:
 
 
 def _binary(name: str) -> str:
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)
+    found = shutil.which(name) or next(
+        iter(sorted(map(str, Path("/usr/lib/postgresql").glob(f"*/bin/{name}")))), None
+    )
     if found is None:
         raise PostgresUnavailableError(HOW_TO_GET_ONE)
     return found
@@ -94,7 +97,9 @@ def _run_as_postgres(home: Path) -> list[str]:
 def _run(command: list[str]) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise PostgresUnavailableError(f"{' '.join(command[:4])} failed: {result.stderr.strip()}\n{HOW_TO_GET_ONE}")
+        raise PostgresUnavailableError(
+            f"{' '.join(command[:4])} failed: {result.stderr.strip()}\n{HOW_TO_GET_ONE}"
+        )
 
 
 def _free_port() -> int:

@@ -16,7 +16,9 @@ def csrf_from(page: Response) -> str:
     return match.group(1)
 
 
-def post_form(client: TestClient, path: str, data: dict[str, str | list[str]], *, from_page: str | None = None) -> Response:
+def post_form(
+    client: TestClient, path: str, data: dict[str, str | list[str]], *, from_page: str | None = None
+) -> Response:
     """Post a form the way a browser does: with the token from the page it sits on."""
     page = client.get(from_page or path)
     return client.post(path, data={**data, "csrf_token": csrf_from(page)}, follow_redirects=False)

@@ -4,16 +4,24 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from starlette.routing import BaseRoute
 from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
 
 from tests.web.conftest import SignedInAs
 from wholeplace.core.models import SecurityEvent
 from wholeplace.core.roles import Role
 from wholeplace.web.access import access_of
 
-ADMIN_PAGES = ["/admin", "/admin/place", "/admin/agencies", "/admin/agencies/new", "/admin/users",
-               "/admin/users/new", "/admin/tokens", "/admin/tokens/new"]
+ADMIN_PAGES = [
+    "/admin",
+    "/admin/place",
+    "/admin/agencies",
+    "/admin/agencies/new",
+    "/admin/users",
+    "/admin/users/new",
+    "/admin/tokens",
+    "/admin/tokens/new",
+]
 
 
 def _endpoints(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
@@ -31,7 +39,9 @@ def test_every_route_declares_who_may_use_it(app: FastAPI) -> None:
     assert [route.path for route in routes if access_of(route.endpoint) is None] == []
 
 
-def test_a_route_that_declares_nothing_is_refused(app: FastAPI, client: TestClient, signed_in_as: SignedInAs) -> None:
+def test_a_route_that_declares_nothing_is_refused(
+    app: FastAPI, client: TestClient, signed_in_as: SignedInAs
+) -> None:
     signed_in_as(Role.ADMINISTRATOR)
 
     @app.get("/forgotten")
@@ -51,12 +61,16 @@ def test_every_role_reaches_home_and_account(client: TestClient, signed_in_as: S
         assert client.get("/account").status_code == 200
 
 
-def test_only_administrators_reach_administration(client: TestClient, signed_in_as: SignedInAs, db: Session) -> None:
+def test_only_administrators_reach_administration(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
     for role in Role:
         client.cookies.clear()
         signed_in_as(role)
         expected = 200 if role is Role.ADMINISTRATOR else 403
-        assert {page: client.get(page).status_code for page in ADMIN_PAGES} == dict.fromkeys(ADMIN_PAGES, expected)
+        assert {page: client.get(page).status_code for page in ADMIN_PAGES} == dict.fromkeys(
+            ADMIN_PAGES, expected
+        )
     refusals = db.scalars(select(SecurityEvent).where(SecurityEvent.kind == "forbidden")).all()
     assert len(refusals) == len(ADMIN_PAGES) * (len(Role) - 1)
 

@@ -10,9 +10,13 @@ from wholeplace.core.models import Agency, ApiToken, User
 from wholeplace.core.roles import Role
 
 
-def test_an_administrator_adds_an_agency_and_a_team(client: TestClient, signed_in_as: SignedInAs, db: Session) -> None:
+def test_an_administrator_adds_an_agency_and_a_team(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
     signed_in_as(Role.ADMINISTRATOR)
-    response = post_form(client, "/admin/agencies/new", {"name": "Vale Fire", "kind": "public", "sector": "fire"})
+    response = post_form(
+        client, "/admin/agencies/new", {"name": "Vale Fire", "kind": "public", "sector": "fire"}
+    )
     assert response.status_code == 303
     agency_page = response.headers["location"]
     response = post_form(client, f"{agency_page}/teams", {"team_name": "Prevention"}, from_page=agency_page)
@@ -26,7 +30,9 @@ def test_an_agency_form_with_mistakes_says_what_to_fix_and_adds_nothing(
 ) -> None:
     signed_in_as(Role.ADMINISTRATOR)
     before = db.scalar(select(func.count()).select_from(Agency))
-    response = post_form(client, "/admin/agencies/new", {"name": "Vale Fire", "kind": "public", "sector": "bakery"})
+    response = post_form(
+        client, "/admin/agencies/new", {"name": "Vale Fire", "kind": "public", "sector": "bakery"}
+    )
     assert response.status_code == 400
     assert "Select the sector" in response.text
     assert 'href="#sector"' in response.text
@@ -56,7 +62,12 @@ def test_an_administrator_adds_a_user_with_several_roles(
 
 def test_a_user_without_roles_is_not_added(client: TestClient, signed_in_as: SignedInAs, db: Session) -> None:
     admin = signed_in_as(Role.ADMINISTRATOR)
-    data = {"full_name": "Nia", "username": "nia", "agency": str(admin.agency_id), "password": "a long password!"}
+    data = {
+        "full_name": "Nia",
+        "username": "nia",
+        "agency": str(admin.agency_id),
+        "password": "a long password!",
+    }
     response = post_form(client, "/admin/users/new", data)
     assert response.status_code == 400
     assert "A user needs at least one role" in response.text
@@ -76,28 +87,43 @@ def test_deactivating_a_user_ends_their_sessions(
         signed_in_as(Role.ADMINISTRATOR)
         page = f"/admin/users/{other.id}"
         response = post_form(
-            client, page, {"full_name": other.full_name, "email": "", "team": "", "roles": ["practitioner"], "active": "no"}
+            client,
+            page,
+            {
+                "full_name": other.full_name,
+                "email": "",
+                "team": "",
+                "roles": ["practitioner"],
+                "active": "no",
+            },
         )
         assert response.status_code == 303
         assert their_browser.get("/", follow_redirects=False).status_code == 303
 
 
-def test_a_practitioner_cannot_post_to_administration(client: TestClient, signed_in_as: SignedInAs, db: Session) -> None:
+def test_a_practitioner_cannot_post_to_administration(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
     signed_in_as(Role.PRACTITIONER)
     home = client.get("/")
     from tests.support.web import csrf_from
 
     response = client.post(
-        "/admin/agencies/new", data={"name": "Sneaky", "kind": "public", "sector": "fire", "csrf_token": csrf_from(home)}
+        "/admin/agencies/new",
+        data={"name": "Sneaky", "kind": "public", "sector": "fire", "csrf_token": csrf_from(home)},
     )
     assert response.status_code == 403
     assert service.find_agency(db, "Sneaky") is None
 
 
-def test_a_token_is_shown_once_and_can_be_revoked(client: TestClient, signed_in_as: SignedInAs, db: Session) -> None:
+def test_a_token_is_shown_once_and_can_be_revoked(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
     admin = signed_in_as(Role.ADMINISTRATOR)
     response = post_form(
-        client, "/admin/tokens/new", {"agency": str(admin.agency_id), "name": "MIS feed", "scopes": ["place:read"]}
+        client,
+        "/admin/tokens/new",
+        {"agency": str(admin.agency_id), "name": "MIS feed", "scopes": ["place:read"]},
     )
     assert response.status_code == 200
     whole = response.text.split('id="token">')[1].split("<")[0]

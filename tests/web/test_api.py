@@ -12,7 +12,12 @@ from wholeplace.core.roles import Scope
 
 def _token(db: Session, *scopes: Scope) -> str:
     _, whole = service.create_api_token(
-        db, agency=factories.agency(db, "Riverford Schools"), name="MIS", scopes=scopes, by="admin", now=MOMENT
+        db,
+        agency=factories.agency(db, "Riverford Schools"),
+        name="MIS",
+        scopes=scopes,
+        by="admin",
+        now=MOMENT,
     )
     db.commit()
     return whole
@@ -57,7 +62,9 @@ def test_bad_credentials_get_401_json_and_are_logged(
     assert response.status_code == 401
     assert response.json()["error"] == code
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert db.scalars(select(SecurityEvent.detail).where(SecurityEvent.kind == "token_rejected")).all() == [code]
+    assert db.scalars(select(SecurityEvent.detail).where(SecurityEvent.kind == "token_rejected")).all() == [
+        code
+    ]
 
 
 def test_a_session_cookie_is_no_substitute_for_a_token(client: TestClient, db: Session) -> None:

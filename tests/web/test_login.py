@@ -21,13 +21,20 @@ def test_pages_send_the_signed_out_to_sign_in(client: TestClient) -> None:
     assert response.headers["location"] == "/login?next=%2Fadmin%2Fusers"
 
 
-def test_signing_in_starts_a_session_and_returns_to_the_page_asked_for(client: TestClient, db: Session) -> None:
+def test_signing_in_starts_a_session_and_returns_to_the_page_asked_for(
+    client: TestClient, db: Session
+) -> None:
     user = factories.user(db, Role.ANALYST)
     db.commit()
     page = client.get("/login?next=/account")
     response = client.post(
         "/login",
-        data={"username": user.username, "password": PASSWORD, "next": "/account", "csrf_token": csrf_from(page)},
+        data={
+            "username": user.username,
+            "password": PASSWORD,
+            "next": "/account",
+            "csrf_token": csrf_from(page),
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -43,7 +50,12 @@ def test_next_never_leaves_the_site(client: TestClient, db: Session) -> None:
     page = client.get("/login")
     response = client.post(
         "/login",
-        data={"username": user.username, "password": PASSWORD, "next": "//evil.example/x", "csrf_token": csrf_from(page)},
+        data={
+            "username": user.username,
+            "password": PASSWORD,
+            "next": "//evil.example/x",
+            "csrf_token": csrf_from(page),
+        },
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
@@ -93,7 +105,9 @@ def test_a_forged_token_is_refused(client: TestClient, db: Session) -> None:
     user = factories.user(db)
     db.commit()
     client.get("/login")
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": "0" * 64})
+    response = client.post(
+        "/login", data={"username": user.username, "password": PASSWORD, "csrf_token": "0" * 64}
+    )
     assert response.status_code == 400
     assert _count(db, UserSession) == 0
 
@@ -118,7 +132,9 @@ def test_signing_out_ends_the_session(client: TestClient, signed_in_as: SignedIn
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-def test_an_idle_session_ends_and_says_so(client: TestClient, signed_in_as: SignedInAs, clock: FakeClock) -> None:
+def test_an_idle_session_ends_and_says_so(
+    client: TestClient, signed_in_as: SignedInAs, clock: FakeClock
+) -> None:
     signed_in_as(Role.PRACTITIONER)
     clock.advance(minutes=31)
     response = client.get("/account", follow_redirects=False)

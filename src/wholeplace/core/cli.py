@@ -28,7 +28,9 @@ tokens_app = typer.Typer(help="API tokens for agency systems.", no_args_is_help=
 
 
 @config_app.command("show")
-def config_show(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
     """Print the effective settings, secrets masked."""
     shown = Runtime.from_settings().settings.masked()
     if as_json:
@@ -49,7 +51,9 @@ def db_upgrade() -> None:
 
 
 @place_app.command("create")
-def place_create(name: Annotated[str, typer.Argument(help="The place's name, for example Riverford.")]) -> None:
+def place_create(
+    name: Annotated[str, typer.Argument(help="The place's name, for example Riverford.")],
+) -> None:
     """Create the place this database serves."""
     runtime = _upgraded()
     with in_transaction(runtime.sessions) as db:
@@ -99,10 +103,19 @@ def users_create(
     with in_transaction(runtime.sessions) as db:
         found = service.find_agency(db, agency)
         if found is None:
-            raise NotFoundError(f"The place has no agency called {agency!r}.", fix="See `wholeplace place show` for its agencies.")
+            raise NotFoundError(
+                f"The place has no agency called {agency!r}.",
+                fix="See `wholeplace place show` for its agencies.",
+            )
         user = service.create_user(
-            db, username=username, full_name=full_name, email=email, agency=found, roles=role,
-            password=password, now=runtime.clock(),
+            db,
+            username=username,
+            full_name=full_name,
+            email=email,
+            agency=found,
+            roles=role,
+            password=password,
+            now=runtime.clock(),
         )
     typer.echo(f"Created the user {user.username} ({', '.join(sorted(user.roles))}) at {found.name}.")
 
@@ -114,8 +127,13 @@ def users_list() -> None:
     table = Table("username", "name", "agency", "roles", "active")
     with runtime.sessions() as db:
         for user in service.list_users(db):
-            table.add_row(user.username, user.full_name, user.agency.name, ", ".join(sorted(user.roles)),
-                          "yes" if user.is_active else "no")
+            table.add_row(
+                user.username,
+                user.full_name,
+                user.agency.name,
+                ", ".join(sorted(user.roles)),
+                "yes" if user.is_active else "no",
+            )
     console.print(table)
 
 
@@ -131,12 +149,16 @@ def tokens_create(
         found = service.find_agency(db, agency)
         if found is None:
             raise NotFoundError(f"The place has no agency called {agency!r}.")
-        _, whole = service.create_api_token(db, agency=found, name=name, scopes=scope, by="cli", now=runtime.clock())
+        _, whole = service.create_api_token(
+            db, agency=found, name=name, scopes=scope, by="cli", now=runtime.clock()
+        )
     typer.echo(whole)
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(lookup: Annotated[str, typer.Argument(help="The token, or its 16-character id after wp_.")]) -> None:
+def tokens_revoke(
+    lookup: Annotated[str, typer.Argument(help="The token, or its 16-character id after wp_.")],
+) -> None:
     """Revoke a token: requests using it are refused from then on."""
     runtime = _upgraded()
     wanted = lookup.removeprefix("wp_")[:16]
@@ -158,7 +180,9 @@ def _password(variable: str | None) -> str:
     if variable:
         value = os.environ.get(variable)
         if not value:
-            raise InvalidInputError(f"The environment variable {variable} is empty or unset.", fix="Set it first.")
+            raise InvalidInputError(
+                f"The environment variable {variable} is empty or unset.", fix="Set it first."
+            )
         return value
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Repeat the password: "):

@@ -33,7 +33,9 @@ ALL_ROLES = frozenset(Role)
 NAVIGATION = [
     NavigationEntry("Home", "/", ALL_ROLES),
     NavigationEntry("Administration", "/admin", frozenset({ADMINISTRATOR})),
-    NavigationEntry("Security log", "/security-log", frozenset({ADMINISTRATOR, Role.INFORMATION_GOVERNANCE_OFFICER})),
+    NavigationEntry(
+        "Security log", "/security-log", frozenset({ADMINISTRATOR, Role.INFORMATION_GOVERNANCE_OFFICER})
+    ),
     NavigationEntry("Your account", "/account", ALL_ROLES),
 ]
 
@@ -66,7 +68,12 @@ def login(request: Request, db: Db, now: Now, data: Form) -> Response:
         return _login_form(request, next=next_path, username=username, errors=errors, status_code=400)
     try:
         user = service.authenticate(
-            db, username=username, password=password, ip_address=client_address(request), now=now, policy=policy
+            db,
+            username=username,
+            password=password,
+            ip_address=client_address(request),
+            now=now,
+            policy=policy,
         )
     except AuthenticationError as error:
         status = 429 if isinstance(error, ThrottledError) else 401
@@ -152,7 +159,11 @@ def account(request: Request, db: Db, viewer: CurrentViewer) -> Response:
 @signed_in
 def change_password(request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form) -> Response:
     user = service.get_user(db, viewer.user_id)
-    current, new, confirm = field(data, "current_password"), field(data, "new_password"), field(data, "confirm_password")
+    current, new, confirm = (
+        field(data, "current_password"),
+        field(data, "new_password"),
+        field(data, "confirm_password"),
+    )
     errors: dict[str, str] = {}
     if not verify_password(user.password_hash, current):
         errors["current_password"] = "Your current password is not right"
@@ -208,7 +219,9 @@ def admin_home(request: Request, db: Db) -> Response:
         "tokens": sum(1 for token in service.list_api_tokens(db) if token.revoked_at is None),
     }
     place = service.require_place(db)
-    return render(request, "core/admin/index.html", {"title": "Administration", "place": place, "counts": counts})
+    return render(
+        request, "core/admin/index.html", {"title": "Administration", "place": place, "counts": counts}
+    )
 
 
 @router.get("/admin/place", response_class=HTMLResponse)
@@ -235,7 +248,9 @@ def _place_form(request: Request, *, name: str, errors: dict[str, str] | None = 
 @router.get("/admin/agencies", response_class=HTMLResponse)
 @allow(ADMINISTRATOR)
 def agencies(request: Request, db: Db) -> Response:
-    return render(request, "core/admin/agencies.html", {"title": "Agencies", "agencies": service.list_agencies(db)})
+    return render(
+        request, "core/admin/agencies.html", {"title": "Agencies", "agencies": service.list_agencies(db)}
+    )
 
 
 @router.get("/admin/agencies/new", response_class=HTMLResponse)
@@ -260,7 +275,9 @@ def new_agency(request: Request, db: Db, now: Now, data: Form) -> Response:
     return RedirectResponse(f"/admin/agencies/{agency.id}", status_code=303)
 
 
-def _agency_form(request: Request, *, values: dict[str, Any], errors: dict[str, str] | None = None) -> Response:
+def _agency_form(
+    request: Request, *, values: dict[str, Any], errors: dict[str, str] | None = None
+) -> Response:
     context = {
         "title": "Add an agency",
         "values": values,
@@ -294,7 +311,13 @@ def _agency_page(
     agency = service.get_agency(db, agency_id)
     members = [user for user in service.list_users(db) if user.agency_id == agency.id]
     tokens = [token for token in service.list_api_tokens(db) if token.agency_id == agency.id]
-    context = {"title": agency.name, "agency": agency, "members": members, "tokens": tokens, "errors": errors or {}}
+    context = {
+        "title": agency.name,
+        "agency": agency,
+        "members": members,
+        "tokens": tokens,
+        "errors": errors or {},
+    }
     return render(request, "core/admin/agency.html", context, status_code=400 if errors else 200)
 
 
@@ -332,7 +355,9 @@ def new_user(request: Request, db: Db, now: Now, data: Form) -> Response:
     return RedirectResponse(f"/admin/users/{user.id}?created=1", status_code=303)
 
 
-def _user_form(request: Request, db: Db, *, values: dict[str, Any], errors: dict[str, str] | None = None) -> Response:
+def _user_form(
+    request: Request, db: Db, *, values: dict[str, Any], errors: dict[str, str] | None = None
+) -> Response:
     context = {
         "title": "Add a user",
         "values": values,
@@ -418,7 +443,9 @@ def new_token(request: Request, db: Db, now: Now, viewer: CurrentViewer, data: F
     try:
         agency = service.get_agency(db, uuid.UUID(field(data, "agency")))
     except (ValueError, NotFoundError):
-        return _token_form(request, db, values=dict(data), errors={"agency": "Select the agency the token is for"})
+        return _token_form(
+            request, db, values=dict(data), errors={"agency": "Select the agency the token is for"}
+        )
     try:
         scopes = [Scope(str(scope)) for scope in data.getlist("scopes")]
         token, whole = service.create_api_token(
@@ -427,10 +454,14 @@ def new_token(request: Request, db: Db, now: Now, viewer: CurrentViewer, data: F
     except (InvalidInputError, ValueError) as error:
         values = {**dict(data), "scopes": data.getlist("scopes")}
         return _token_form(request, db, values=values, errors={_field_of(error, "scopes"): str(error)})
-    return render(request, "core/admin/token_created.html", {"title": "Token created", "token": token, "whole": whole})
+    return render(
+        request, "core/admin/token_created.html", {"title": "Token created", "token": token, "whole": whole}
+    )
 
 
-def _token_form(request: Request, db: Db, *, values: dict[str, Any], errors: dict[str, str] | None = None) -> Response:
+def _token_form(
+    request: Request, db: Db, *, values: dict[str, Any], errors: dict[str, str] | None = None
+) -> Response:
     context = {
         "title": "Issue an API token",
         "values": values,

@@ -17,7 +17,9 @@ console = Console()
 
 
 def demo(
-    residents: Annotated[int, typer.Option(help="Residents in the demo place (used once the generator lands).")] = 2000,
+    residents: Annotated[
+        int, typer.Option(help="Residents in the demo place (used once the generator lands).")
+    ] = 2000,
     seed: Annotated[int, typer.Option(help="Seed for the generator.")] = 1,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
@@ -42,7 +44,9 @@ def demo(
     for user in users:
         table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))
     console.print(table)
-    typer.echo(f"Demo place built in {runtime.settings.data_dir} ({runtime.settings.masked()['database_url']}).")
+    typer.echo(
+        f"Demo place built in {runtime.settings.data_dir} ({runtime.settings.masked()['database_url']})."
+    )
     if not no_serve:
         from wholeplace.app import serve_app
 

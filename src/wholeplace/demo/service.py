@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from wholeplace.core import service
 from wholeplace.core.errors import ConflictError
+from wholeplace.core.models import Agency
 from wholeplace.core.roles import AgencyKind, Role, Sector
 
 DEMO_PLACE = "Riverford"
-DEMO_PASSWORD = "riverford-demo"  # noqa: S105 - documented in the README; demo data only
+DEMO_PASSWORD = "riverford-demo"
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,24 @@ class DemoUser:
 
 
 AGENCIES = (
-    DemoAgency("Riverford Borough Council", AgencyKind.PUBLIC, Sector.LOCAL_GOVERNMENT,
-               ("Early Help", "Partnership and Performance", "Finance", "Digital Services")),
+    DemoAgency(
+        "Riverford Borough Council",
+        AgencyKind.PUBLIC,
+        Sector.LOCAL_GOVERNMENT,
+        ("Early Help", "Partnership and Performance", "Finance", "Digital Services"),
+    ),
     DemoAgency("Riverford Schools", AgencyKind.PUBLIC, Sector.EDUCATION, ("Inclusion and Attendance",)),
-    DemoAgency("Riverford Children's Services", AgencyKind.PUBLIC, Sector.SOCIAL_CARE, ("Front Door", "Family Support")),
+    DemoAgency(
+        "Riverford Children's Services",
+        AgencyKind.PUBLIC,
+        Sector.SOCIAL_CARE,
+        ("Front Door", "Family Support"),
+    ),
     DemoAgency("Riverford Adult Social Care", AgencyKind.PUBLIC, Sector.SOCIAL_CARE, ("Assessment",)),
     DemoAgency("Vale Police", AgencyKind.PUBLIC, Sector.POLICE, ("Riverford Neighbourhood Policing",)),
-    DemoAgency("Riverford Health Partnership", AgencyKind.PUBLIC, Sector.HEALTH, ("Health Visiting", "Urgent Care")),
+    DemoAgency(
+        "Riverford Health Partnership", AgencyKind.PUBLIC, Sector.HEALTH, ("Health Visiting", "Urgent Care")
+    ),
     DemoAgency("Riverford Homes", AgencyKind.PUBLIC, Sector.HOUSING, ("Tenancy Sustainment",)),
     DemoAgency("Jobcentre Plus Riverford", AgencyKind.PUBLIC, Sector.BENEFITS, ("Work Coaches",)),
     DemoAgency("Vale Probation Service", AgencyKind.PUBLIC, Sector.JUSTICE, ("Offender Management",)),
@@ -48,15 +60,34 @@ AGENCIES = (
 
 USERS = (
     DemoUser("practitioner", "Amira Hussain", "Riverford Homes", "Tenancy Sustainment", (Role.PRACTITIONER,)),
-    DemoUser("lead", "Tom Kowalski", "Riverford Borough Council", "Early Help",
-             (Role.PRACTITIONER, Role.LEAD_PROFESSIONAL)),
-    DemoUser("governance", "Grace Okafor", "Riverford Borough Council", None,
-             (Role.INFORMATION_GOVERNANCE_OFFICER,)),
-    DemoUser("analyst", "Priya Nair", "Riverford Borough Council", "Partnership and Performance", (Role.ANALYST,)),
-    DemoUser("programme", "Owen Davies", "Riverford Borough Council", "Partnership and Performance",
-             (Role.PROGRAMME_MANAGER,)),
+    DemoUser(
+        "lead",
+        "Tom Kowalski",
+        "Riverford Borough Council",
+        "Early Help",
+        (Role.PRACTITIONER, Role.LEAD_PROFESSIONAL),
+    ),
+    DemoUser(
+        "governance",
+        "Grace Okafor",
+        "Riverford Borough Council",
+        None,
+        (Role.INFORMATION_GOVERNANCE_OFFICER,),
+    ),
+    DemoUser(
+        "analyst", "Priya Nair", "Riverford Borough Council", "Partnership and Performance", (Role.ANALYST,)
+    ),
+    DemoUser(
+        "programme",
+        "Owen Davies",
+        "Riverford Borough Council",
+        "Partnership and Performance",
+        (Role.PROGRAMME_MANAGER,),
+    ),
     DemoUser("finance", "Siobhan Murphy", "Riverford Borough Council", "Finance", (Role.FINANCE_LEAD,)),
-    DemoUser("admin", "Daniel Mensah", "Riverford Borough Council", "Digital Services", (Role.ADMINISTRATOR,)),
+    DemoUser(
+        "admin", "Daniel Mensah", "Riverford Borough Council", "Digital Services", (Role.ADMINISTRATOR,)
+    ),
 )
 
 
@@ -76,20 +107,28 @@ def build_demo(db: Session, *, now: datetime) -> list[DemoUser]:
         )
     if service.get_place(db) is None:
         service.create_place(db, name=DEMO_PLACE, now=now, is_demo=True)
-    for spec in AGENCIES:
-        agency = service.find_agency(db, spec.name) or service.add_agency(
-            db, name=spec.name, kind=spec.kind, sector=spec.sector, now=now
-        )
-        for team in spec.teams:
-            if all(existing.name != team for existing in agency.teams):
-                service.add_team(db, agency=agency, name=team, now=now)
+    agencies = {spec.name: _ensure_agency(db, spec, now=now) for spec in AGENCIES}
     for user in USERS:
         if service.find_user(db, user.username) is None:
-            agency = service.find_agency(db, user.agency)
-            assert agency is not None
-            team = next((team for team in agency.teams if team.name == user.team), None)
+            agency = agencies[user.agency]
             service.create_user(
-                db, username=user.username, full_name=user.full_name, agency=agency, team=team,
-                roles=user.roles, password=DEMO_PASSWORD, now=now,
+                db,
+                username=user.username,
+                full_name=user.full_name,
+                agency=agency,
+                team=next((team for team in agency.teams if team.name == user.team), None),
+                roles=user.roles,
+                password=DEMO_PASSWORD,
+                now=now,
             )
     return list(USERS)
+
+
+def _ensure_agency(db: Session, spec: DemoAgency, *, now: datetime) -> Agency:
+    agency = service.find_agency(db, spec.name) or service.add_agency(
+        db, name=spec.name, kind=spec.kind, sector=spec.sector, now=now
+    )
+    for team_name in spec.teams:
+        if all(existing.name != team_name for existing in agency.teams):
+            service.add_team(db, agency=agency, name=team_name, now=now)
+    return agency

@@ -47,7 +47,9 @@ def error_response(request: Request, status: int, code: str, detail: str) -> Res
         headers = {"WWW-Authenticate": 'Bearer realm="wholeplace"'} if status == 401 else None
         return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
     title = TITLES.get(status, TITLES[400])
-    return render(request, "error.html", {"title": title, "detail": detail, "status": status}, status_code=status)
+    return render(
+        request, "error.html", {"title": title, "detail": detail, "status": status}, status_code=status
+    )
 
 
 async def _refused(request: Request, error: RefusedError) -> Response:
@@ -68,7 +70,10 @@ async def _sign_in_required(request: Request, error: SignInRequiredError) -> Res
 
 
 async def _http_error(request: Request, error: HTTPException) -> Response:
-    detail = {404: "If you typed the web address, check it is correct.", 405: "Use the links and buttons on the page."}
+    detail = {
+        404: "If you typed the web address, check it is correct.",
+        405: "Use the links and buttons on the page.",
+    }
     message = detail.get(error.status_code, str(error.detail))
     return error_response(request, error.status_code, _code_for(error.status_code), message)
 
@@ -88,7 +93,10 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     reference = secrets.token_hex(4)
     log.error("unhandled error %s on %s %s", reference, request.method, request.url.path, exc_info=error)
     response = error_response(
-        request, 500, "internal_error", f"Try again later. If it keeps happening, quote reference {reference}."
+        request,
+        500,
+        "internal_error",
+        f"Try again later. If it keeps happening, quote reference {reference}.",
     )
     # Starlette answers a crash outside the other middleware, so the headers are added here too.
     response.headers.update(SECURITY_HEADERS)
@@ -96,4 +104,6 @@ async def _unexpected(request: Request, error: Exception) -> Response:
 
 
 def _code_for(status: int) -> str:
-    return {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(status, "error")
+    return {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+        status, "error"
+    )

@@ -44,7 +44,9 @@ async def check_csrf(request: Request) -> None:
     if not csrf_token_is_valid(request.app.state.secret_key, csrf_binding(request), presented):
         _log_refusal(request, "csrf_rejected", "missing" if presented is None else "invalid")
         raise RefusedError(
-            400, "csrf_rejected", "This form has expired or did not come from this service. Go back and try again."
+            400,
+            "csrf_rejected",
+            "This form has expired or did not come from this service. Go back and try again.",
         )
 
 

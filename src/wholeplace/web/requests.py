@@ -59,7 +59,9 @@ def choice(data: FormData, name: str, kind: type[EnumT], *, label: str) -> EnumT
     try:
         return kind(field(data, name))
     except ValueError as error:
-        raise InvalidInputError(f"Select the {label}.", field=name, fix=f"Choose a {label} from the list.") from error
+        raise InvalidInputError(
+            f"Select the {label}.", field=name, fix=f"Choose a {label} from the list."
+        ) from error
 
 
 Db = Annotated[Session, Depends(database, scope="function")]

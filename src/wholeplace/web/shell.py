@@ -58,7 +58,9 @@ def build_web_app(
     api_router = APIRouter(prefix=API_PREFIX)
     for router in api:
         api_router.include_router(router)
-    api_router.add_api_route("/openapi.json", _openapi_document(app), methods=["GET"], include_in_schema=False)
+    api_router.add_api_route(
+        "/openapi.json", _openapi_document(app), methods=["GET"], include_in_schema=False
+    )
     app.include_router(api_router)
 
     _mount_assets(app)
@@ -78,7 +80,9 @@ def _openapi_document(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 description="The JSON API through which agency systems, holding their API token, work with the place.",
                 routes=app.routes,
             )
-            schema["paths"] = {path: item for path, item in schema["paths"].items() if path.startswith(API_PREFIX)}
+            schema["paths"] = {
+                path: item for path, item in schema["paths"].items() if path.startswith(API_PREFIX)
+            }
             schema.setdefault("components", {}).setdefault("securitySchemes", {})["agencyToken"] = {
                 "type": "http",
                 "scheme": "bearer",

@@ -41,7 +41,9 @@ def make_templates(domain_template_dirs: Iterable[Path]) -> Jinja2Templates:
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
-    env = Environment(loader=loader, autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=loader, autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True
+    )
     env.filters["when"] = _format_time
     env.filters["wp_role_label"] = lambda role: Role(role).label
     env.globals["error_message"] = error_message
@@ -84,7 +86,9 @@ def render(
         "current_path": request.url.path,
     }
     page.update(context or {})
-    response: HTMLResponse = state.templates.TemplateResponse(request, template, page, status_code=status_code)
+    response: HTMLResponse = state.templates.TemplateResponse(
+        request, template, page, status_code=status_code
+    )
     return response
 
 
