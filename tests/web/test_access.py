@@ -93,3 +93,12 @@ def test_a_refused_page_explains_itself_without_detail(client: TestClient, signe
     assert response.status_code == 403
     assert "You do not have access to this page" in response.text
     assert "<h1" in response.text
+
+
+def test_every_form_on_every_page_carries_its_token(client: TestClient, signed_in_as: SignedInAs) -> None:
+    signed_in_as(Role.ADMINISTRATOR)
+    for path in [*ADMIN_PAGES, "/", "/account"]:
+        page = client.get(path).text
+        forms = page.split("<form")[1:]
+        assert all('name="csrf_token"' in form.split("</form>")[0] for form in forms), path
+        assert forms, f"{path} has no form at all (sign-out is on every page)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from wholeplace.core.errors import (
 from wholeplace.core.models import (
     Agency,
     ApiToken,
+    Base,
     LoginAttempt,
     Place,
     SecurityEvent,
@@ -31,6 +33,8 @@ from wholeplace.core.models import (
 )
 from wholeplace.core.roles import AgencyKind, Role, Scope, Sector
 from wholeplace.core.schemas import LoginPolicy, SessionPolicy
+
+Row = TypeVar("Row", bound=Base)
 
 # ---------------------------------------------------------------- the place
 
@@ -72,10 +76,7 @@ def list_agencies(db: Session) -> list[Agency]:
 
 
 def get_agency(db: Session, agency_id: uuid.UUID) -> Agency:
-    agency = db.get(Agency, agency_id)
-    if agency is None:
-        raise NotFoundError("No such agency.")
-    return agency
+    return _existing(db, Agency, agency_id, "agency")
 
 
 def find_agency(db: Session, name: str) -> Agency | None:
@@ -104,10 +105,7 @@ def add_team(db: Session, *, agency: Agency, name: str, now: datetime) -> Team:
 
 
 def get_team(db: Session, team_id: uuid.UUID) -> Team:
-    team = db.get(Team, team_id)
-    if team is None:
-        raise NotFoundError("No such team.")
-    return team
+    return _existing(db, Team, team_id, "team")
 
 
 # ---------------------------------------------------------------- users
@@ -118,10 +116,7 @@ def list_users(db: Session) -> list[User]:
 
 
 def get_user(db: Session, user_id: uuid.UUID) -> User:
-    user = db.get(User, user_id)
-    if user is None:
-        raise NotFoundError("No such user.")
-    return user
+    return _existing(db, User, user_id, "user")
 
 
 def find_user(db: Session, username: str) -> User | None:
@@ -368,9 +363,7 @@ def create_api_token(
 
 
 def revoke_api_token(db: Session, token_id: uuid.UUID, *, by: str, now: datetime) -> ApiToken:
-    token = db.get(ApiToken, token_id)
-    if token is None:
-        raise NotFoundError("No such token.")
+    token = _existing(db, ApiToken, token_id, "token")
     if token.revoked_at is None:
         token.revoked_at = now
         token.revoked_by = by
@@ -435,6 +428,13 @@ def record_event(
 
 def recent_events(db: Session, *, limit: int = 200) -> list[SecurityEvent]:
     return list(db.scalars(select(SecurityEvent).order_by(SecurityEvent.occurred_at.desc()).limit(limit)))
+
+
+def _existing(db: Session, model: type[Row], row_id: uuid.UUID, what: str) -> Row:
+    row = db.get(model, row_id)
+    if row is None:
+        raise NotFoundError(f"No such {what}.", fix="Check the link or choose from the list.")
+    return row
 
 
 def _required_text(value: str, field: str) -> str:
