@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.support import factories
-from tests.support.web import post_form
+from tests.support.web import csrf_from, post_form, sign_in
 from tests.web.conftest import SignedInAs
 from wholeplace.core import service
 from wholeplace.core.models import Agency, ApiToken, User
@@ -82,8 +82,6 @@ def test_deactivating_a_user_ends_their_sessions(
     other = factories.user(db, Role.PRACTITIONER)
     db.commit()
     with TestClient(app) as their_browser:  # type: ignore[arg-type]
-        from tests.support.web import sign_in
-
         sign_in(their_browser, other.username, factories.PASSWORD)
         assert their_browser.get("/", follow_redirects=False).status_code == 200
         signed_in_as(Role.ADMINISTRATOR)
@@ -108,7 +106,6 @@ def test_a_practitioner_cannot_post_to_administration(
 ) -> None:
     signed_in_as(Role.PRACTITIONER)
     home = client.get("/")
-    from tests.support.web import csrf_from
 
     response = client.post(
         "/admin/agencies/new",
@@ -149,3 +146,44 @@ def test_users_page_lists_staff_with_roles(client: TestClient, signed_in_as: Sig
     count = db.scalar(select(func.count()).select_from(User))
     page = client.get("/admin/users").text
     assert len(re.findall(r'href="/admin/users/[0-9a-f-]{36}"', page)) == count
+
+
+def test_an_administrator_cannot_remove_their_own_administration(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    admin = signed_in_as(Role.ADMINISTRATOR)
+    page = f"/admin/users/{admin.id}"
+    data = {"full_name": "Renamed", "email": "", "team": "", "roles": ["practitioner"], "active": "yes"}
+    response = post_form(client, page, data)
+    assert response.status_code == 400
+    assert "remove your own administrator role" in response.text
+    db.expire_all()
+    assert service.get_user(db, admin.id).full_name == "Sam Test"
+
+
+def test_a_rejected_edit_changes_nothing(client: TestClient, signed_in_as: SignedInAs, db: Session) -> None:
+    signed_in_as(Role.ADMINISTRATOR)
+    other = factories.user(db, Role.ANALYST)
+    db.commit()
+    page = f"/admin/users/{other.id}"
+    response = post_form(client, page, {"full_name": "Renamed", "email": "", "team": "", "active": "yes"})
+    assert response.status_code == 400
+    db.expire_all()
+    assert service.get_user(db, other.id).full_name == "Sam Test"
+
+
+def test_an_administrator_sets_a_new_password_and_the_user_is_signed_out(
+    client: TestClient, app: object, signed_in_as: SignedInAs, db: Session
+) -> None:
+    other = factories.user(db, Role.PRACTITIONER)
+    db.commit()
+    with TestClient(app) as their_browser:  # type: ignore[arg-type]
+        sign_in(their_browser, other.username, factories.PASSWORD)
+        signed_in_as(Role.ADMINISTRATOR)
+        page = f"/admin/users/{other.id}"
+        response = post_form(
+            client, f"{page}/password", {"new_password": "a fresh long password"}, from_page=page
+        )
+        assert response.status_code == 303
+        assert their_browser.get("/", follow_redirects=False).status_code == 303
+        assert sign_in(their_browser, other.username, "a fresh long password").status_code == 303

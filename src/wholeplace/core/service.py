@@ -162,12 +162,16 @@ def create_user(
 
 
 def set_roles(user: User, roles: Iterable[Role]) -> None:
+    user.role_grants = [UserRole(role=role.value) for role in _valid_roles(roles)]
+
+
+def _valid_roles(roles: Iterable[Role]) -> list[Role]:
     chosen = sorted({Role(role) for role in roles})
     if not chosen:
         raise InvalidInputError(
             "A user needs at least one role.", field="roles", fix="Choose one or more roles."
         )
-    user.role_grants = [UserRole(role=role.value) for role in chosen]
+    return chosen
 
 
 def update_user(
@@ -183,10 +187,12 @@ def update_user(
 ) -> User:
     if team is not None and team.agency_id != user.agency_id:
         raise InvalidInputError("The team belongs to another agency.", field="team")
-    user.full_name = _required_text(full_name, "full_name")
+    full_name = _required_text(full_name, "full_name")
+    chosen = _valid_roles(roles)
+    user.full_name = full_name
     user.email = (email or "").strip() or None
     user.team = team
-    set_roles(user, roles)
+    set_roles(user, chosen)
     if user.is_active and not is_active:
         end_all_sessions(db, user, now=now, reason="deactivated")
     user.is_active = is_active

@@ -376,10 +376,14 @@ def user_page(request: Request, db: Db, user_id: uuid.UUID) -> Response:
 
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse)
 @allow(ADMINISTRATOR)
-def update_user(request: Request, db: Db, now: Now, user_id: uuid.UUID, data: Form) -> Response:
+def update_user(
+    request: Request, db: Db, now: Now, viewer: CurrentViewer, user_id: uuid.UUID, data: Form
+) -> Response:
     user = service.get_user(db, user_id)
     try:
         team_id = field(data, "team")
+        if user.id == viewer.user_id:
+            _keep_own_administration(data)
         service.update_user(
             db,
             user,
@@ -395,6 +399,27 @@ def update_user(request: Request, db: Db, now: Now, user_id: uuid.UUID, data: Fo
     return RedirectResponse(f"/admin/users/{user_id}?updated=1", status_code=303)
 
 
+def _keep_own_administration(data: FormData) -> None:
+    """An administrator may not lock themselves out: someone must always be able to administer the place."""
+    if field(data, "active") != "yes" or ADMINISTRATOR.value not in data.getlist("roles"):
+        raise InvalidInputError(
+            "You cannot deactivate yourself or remove your own administrator role.",
+            field="roles",
+            fix="Ask another administrator to make this change.",
+        )
+
+
+@router.post("/admin/users/{user_id}/password", response_class=HTMLResponse)
+@allow(ADMINISTRATOR)
+def reset_password(request: Request, db: Db, now: Now, user_id: uuid.UUID, data: Form) -> Response:
+    user = service.get_user(db, user_id)
+    try:
+        service.change_password(db, user, new_password=field(data, "new_password"), now=now)
+    except InvalidInputError as error:
+        return _user_page(request, db, user, errors={"new_password": str(error)})
+    return RedirectResponse(f"/admin/users/{user_id}?password=1", status_code=303)
+
+
 def _user_page(request: Request, db: Db, user: Any, *, errors: dict[str, str] | None = None) -> Response:
     context = {
         "title": user.full_name,
@@ -403,6 +428,7 @@ def _user_page(request: Request, db: Db, user: Any, *, errors: dict[str, str] | 
         "errors": errors or {},
         "created": bool(request.query_params.get("created")),
         "updated": bool(request.query_params.get("updated")),
+        "password_reset": bool(request.query_params.get("password")),
     }
     return render(request, "core/admin/user.html", context, status_code=400 if errors else 200)
 
