@@ -67,7 +67,7 @@ def _admit(request: Request, db: Session) -> None:
     route = request.scope.get("route")
     access = access_of(route.endpoint) if route is not None else None
     if access is None:
-        _log_refusal(request, "route_without_access", request.url.path, db=db)
+        _log_refusal(request, "route_without_access", "the route declares no access", db=db)
         raise RefusedError(403, "forbidden", "You do not have access to this page.")
     if access.api:
         _admit_token(request, db, access)
@@ -78,7 +78,7 @@ def _admit(request: Request, db: Session) -> None:
     if request.state.viewer is None:
         raise SignInRequiredError(session_ended=SESSION_COOKIE in request.cookies)
     if not access.admits(request.state.viewer.roles):
-        _log_refusal(request, "forbidden", request.url.path, db=db)
+        _log_refusal(request, "forbidden", "no role that admits it", db=db)
         raise RefusedError(403, "forbidden", "Your role does not give you access to this page.")
 
 
