@@ -126,3 +126,14 @@ def test_an_unreachable_database_says_what_to_check(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert "WHOLEPLACE_DATABASE_URL" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_a_wrong_option_value_is_a_usage_message(tmp_path: Path) -> None:
+    failed = _run(
+        ["users", "create", "x", "--name", "X", "--agency", "Y", "--role", "wizard"],
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+    )
+    assert failed.returncode == 2
+    assert "'wizard' is not one of" in failed.stderr
+    assert "Traceback" not in failed.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import traceback
 from typing import Annotated
 
 import typer
@@ -39,21 +42,24 @@ def serve(
 
 
 def main() -> None:
+    """Run a command; a problem the user can act on is a message and exit code 1, never a traceback."""
     try:
-        app(standalone_mode=False)
+        app()
     except WholeplaceError as error:
         Console(stderr=True).print(
             f"[bold red]Error:[/] {error.problem}" + (f"\n{error.fix}" if error.fix else "")
         )
         sys.exit(1)
-    except typer.Abort:
-        sys.exit(130)
-    except typer.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except Exception as error:  # a click usage error, or a bug: never a traceback for the user
-        from click import ClickException
+    except Exception:  # a bug: keep the traceback for the report, show the user a message
+        report = _write_crash_report()
+        Console(stderr=True).print(
+            f"[bold red]Error:[/] wholeplace failed unexpectedly. This is a bug; the details are in {report}."
+        )
+        sys.exit(1)
 
-        if isinstance(error, ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+
+def _write_crash_report() -> str:
+    descriptor, path = tempfile.mkstemp(prefix="wholeplace-crash-", suffix=".txt")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as report:
+        traceback.print_exc(file=report)
+    return path
