@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 from tests.support import factories
 from tests.support.clock import FakeClock
 from tests.support.factories import PASSWORD
-from tests.support.web import csrf_from, sign_in
+from tests.support.web import csrf_from, post_form, sign_in
 from tests.web.conftest import SignedInAs
 from wholeplace.core.models import SecurityEvent, UserSession
 from wholeplace.core.roles import Role
@@ -26,17 +26,8 @@ def test_signing_in_starts_a_session_and_returns_to_the_page_asked_for(
 ) -> None:
     user = factories.user(db, Role.ANALYST)
     db.commit()
-    page = client.get("/login?next=/account")
-    response = client.post(
-        "/login",
-        data={
-            "username": user.username,
-            "password": PASSWORD,
-            "next": "/account",
-            "csrf_token": csrf_from(page),
-        },
-        follow_redirects=False,
-    )
+    credentials = {"username": user.username, "password": PASSWORD, "next": "/account"}
+    response = post_form(client, "/login", credentials, from_page="/login?next=/account")
     assert response.status_code == 303
     assert response.headers["location"] == "/account"
     cookie = response.headers["set-cookie"]
@@ -47,17 +38,8 @@ def test_signing_in_starts_a_session_and_returns_to_the_page_asked_for(
 def test_next_never_leaves_the_site(client: TestClient, db: Session) -> None:
     user = factories.user(db)
     db.commit()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "username": user.username,
-            "password": PASSWORD,
-            "next": "//evil.example/x",
-            "csrf_token": csrf_from(page),
-        },
-        follow_redirects=False,
-    )
+    credentials = {"username": user.username, "password": PASSWORD, "next": "//evil.example/x"}
+    response = post_form(client, "/login", credentials)
     assert response.headers["location"] == "/"
 
 
