@@ -15,8 +15,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 echo "== ruff"
-.venv/bin/ruff check src tests scripts
-.venv/bin/ruff format --check src tests scripts
+.venv/bin/ruff check src tests scripts benchmarks
+.venv/bin/ruff format --check src tests scripts benchmarks
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"

@@ -14,7 +14,7 @@ from rich.console import Console
 from wholeplace.core.cli import config_app, db_app, place_app, tokens_app, users_app
 from wholeplace.core.errors import WholeplaceError
 from wholeplace.core.runtime import Runtime
-from wholeplace.demo.cli import demo
+from wholeplace.demo.cli import demo, generate
 
 app = typer.Typer(
     name="wholeplace",
@@ -28,6 +28,7 @@ app.add_typer(place_app, name="place")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command("demo")(demo)
+app.command("generate")(generate)
 
 
 @app.command("serve")

@@ -1,0 +1,152 @@
+"""Generates a whole demo place into a folder: place.yaml, extracts, mappings and the truth."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wholeplace.demo.generate.calendar import EXTRACT_DATE, FINANCIAL_YEARS, WINDOW_START
+from wholeplace.demo.generate.extract import Extract
+from wholeplace.demo.generate.needs import AREA_NAMES, household_needs
+from wholeplace.demo.generate.noise import NoiseRates
+from wholeplace.demo.generate.population import TYPE_NAMES, build_population
+from wholeplace.demo.generate.sources import benefits, health, police, schools
+from wholeplace.demo.generate.world import World
+from wholeplace.demo.generate.writing import write_table, write_yaml
+
+PLACE_NAME = "Riverford"
+SOURCES: tuple[ModuleType, ...] = (schools, health, police, benefits)
+AGENCIES = {
+    "Riverford Schools": ("public", "education"),
+    "Riverford Health Partnership": ("public", "health"),
+    "Vale Police": ("public", "police"),
+    "Jobcentre Plus Riverford": ("public", "benefits"),
+}
+
+
+@dataclass(frozen=True)
+class GeneratedPlace:
+    folder: Path
+    residents: int
+    households: int
+    rows_by_source: dict[str, int]
+
+
+Progress = Callable[[str], None]
+
+
+def generate_place(
+    *, residents: int, seed: int, out: Path, rates: NoiseRates | None = None, progress: Progress | None = None
+) -> GeneratedPlace:
+    """Write the whole place to `out` (replacing what a previous run left there)."""
+    say = progress or (lambda _step: None)
+    streams = np.random.SeedSequence(seed).spawn(2)
+    say("people and households")
+    population = build_population(residents, np.random.default_rng(streams[0]))
+    say("needs")
+    needs = household_needs(population, np.random.default_rng(streams[1]))
+    world = World(population=population, needs=needs, seed=seed, rates=rates or NoiseRates())
+    _fresh_folders(out)
+    extracts = []
+    for module in SOURCES:
+        say(f"extract: {module.SOURCE}")
+        extract: Extract = module.build(world)
+        write_table(extract.table, out / "extracts" / extract.filename, extract.format)
+        write_yaml(extract.mapping(), out / "mappings" / f"{extract.source}.yaml")
+        extracts.append(extract)
+    say("truth")
+    truth = pd.concat([extract.truth(world) for extract in extracts], ignore_index=True)
+    truth.to_csv(out / "truth" / "records.csv", index=False, lineterminator="\n")
+    _households_truth(world).to_csv(out / "truth" / "households.csv", index=False, lineterminator="\n")
+    write_yaml(_place_description(world, extracts, residents=residents, seed=seed), out / "place.yaml")
+    return GeneratedPlace(
+        folder=out,
+        residents=len(population.people),
+        households=len(population.households),
+        rows_by_source={extract.source: len(extract.table) for extract in extracts},
+    )
+
+
+def _fresh_folders(out: Path) -> None:
+    for folder in ("extracts", "mappings", "truth", "spend"):
+        shutil.rmtree(out / folder, ignore_errors=True)
+        (out / folder).mkdir(parents=True)
+
+
+def _households_truth(world: World) -> pd.DataFrame:
+    households = world.population.households
+    neighbourhoods = world.population.neighbourhoods
+    described = pd.DataFrame(
+        {
+            "household_id": households["household_id"].to_numpy(),
+            "neighbourhood_id": neighbourhoods["neighbourhood_id"].to_numpy()[
+                households["neighbourhood"].to_numpy()
+            ],
+            "household_type": TYPE_NAMES[households["kind"].to_numpy()],
+        }
+    )
+    return described.merge(world.needs, on="household_id")[
+        ["household_id", "neighbourhood_id", "household_type", "year", *AREA_NAMES, "needs"]
+    ]
+
+
+def _place_description(world: World, extracts: list[Extract], *, residents: int, seed: int) -> dict[str, Any]:
+    neighbourhoods = world.population.neighbourhoods
+    people_per = np.bincount(
+        world.population.households["neighbourhood"].to_numpy()[
+            world.population.people["household"].to_numpy()
+        ],
+        minlength=len(neighbourhoods),
+    )
+    return {
+        "place": PLACE_NAME,
+        "generated_with": {"residents": residents, "seed": seed},
+        "extract_date": str(EXTRACT_DATE),
+        "window": {
+            "start": str(WINDOW_START),
+            "end": str(EXTRACT_DATE),
+            "financial_years": list(FINANCIAL_YEARS),
+        },
+        "neighbourhoods": [
+            {
+                "id": code,
+                "name": name,
+                "deprivation_decile": decile,
+                "postcode_district": district,
+                "residents": int(count),
+            }
+            for code, name, decile, district, count in zip(
+                neighbourhoods["neighbourhood_id"].tolist(),
+                neighbourhoods["name"].tolist(),
+                neighbourhoods["deprivation_decile"].tolist(),
+                neighbourhoods["postcode_outward"].tolist(),
+                people_per.tolist(),
+                strict=True,
+            )
+        ],
+        "agencies": [
+            {
+                "name": name,
+                "kind": kind,
+                "sector": sector,
+                "sources": [
+                    {
+                        "name": e.source,
+                        "file": f"extracts/{e.filename}",
+                        "mapping": f"mappings/{e.source}.yaml",
+                        "description": e.description,
+                    }
+                    for e in extracts
+                    if e.agency == name
+                ],
+            }
+            for name, (kind, sector) in AGENCIES.items()
+        ],
+    }

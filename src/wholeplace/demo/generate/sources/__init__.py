@@ -1,0 +1,1 @@
+"""One module per agency source; each turns the world into that agency's extract."""

@@ -1,0 +1,129 @@
+"""The demo place generator: deterministic, complete truth, extracts readable through their own mappings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from wholeplace.demo.generate.place import generate_place
+
+SMALL = 3000
+
+
+@pytest.fixture(scope="module")
+def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("place")
+    generate_place(residents=SMALL, seed=7, out=out)
+    return out
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def read_extract(place: Path, mapping: dict) -> pd.DataFrame:  # type: ignore[type-arg]
+    """Read an extract the way its mapping declares, as text."""
+    path = place / "extracts" / f"{mapping['source']}.{_extension(mapping['format']['type'])}"
+    kind = mapping["format"]["type"]
+    if kind == "csv":
+        return pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding=mapping["format"]["encoding"],
+            sep=mapping["format"]["delimiter"],
+        )
+    if kind == "jsonl":
+        return pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()])
+    if kind == "parquet":
+        return pd.read_parquet(path)
+    return pd.read_excel(path, dtype=str)
+
+
+def _extension(kind: str) -> str:
+    return {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "excel": "xlsx"}[kind]
+
+
+def mappings(place: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in sorted((place / "mappings").glob("*.yaml"))
+    ]
+
+
+def test_the_same_size_and_seed_give_byte_identical_files(place: Path, tmp_path: Path) -> None:
+    generate_place(residents=SMALL, seed=7, out=tmp_path)
+    assert _digests(tmp_path) == _digests(place)
+
+
+def test_another_seed_gives_another_place(place: Path, tmp_path: Path) -> None:
+    generate_place(residents=SMALL, seed=8, out=tmp_path)
+    assert _digests(tmp_path)["truth/records.csv"] != _digests(place)["truth/records.csv"]
+
+
+def test_the_place_has_about_the_residents_asked_for(place: Path) -> None:
+    described = yaml.safe_load((place / "place.yaml").read_text(encoding="utf-8"))
+    residents = sum(n["residents"] for n in described["neighbourhoods"])
+    assert SMALL <= residents <= SMALL + 8
+    assert {n["deprivation_decile"] for n in described["neighbourhoods"]} <= set(range(1, 11))
+
+
+def test_every_extract_parses_with_its_mapping_and_names_real_columns(place: Path) -> None:
+    for mapping in mappings(place):
+        table = read_extract(place, mapping)
+        named = [
+            spec if isinstance(spec, str) else spec["column"] for spec in mapping["columns"].values() if spec
+        ]
+        assert set(named) <= set(table.columns), mapping["source"]
+        assert mapping["record_id"] in table.columns
+        assert len(table) > 0
+
+
+def test_the_truth_covers_every_person_level_row_exactly_once(place: Path) -> None:
+    truth = pd.read_csv(place / "truth" / "records.csv", dtype=str)
+    assert not truth.duplicated(["source", "record_id"]).any()
+    for mapping in mappings(place):
+        table = read_extract(place, mapping)
+        ids = set(table[mapping["record_id"]].astype(str))
+        assert ids == set(truth.loc[truth["source"] == mapping["source"], "record_id"]), mapping["source"]
+
+
+def test_windows_1252_extracts_really_are(place: Path) -> None:
+    for mapping in mappings(place):
+        if mapping["format"].get("encoding") == "windows-1252":
+            raw = (place / "extracts" / f"{mapping['source']}.csv").read_bytes()
+            raw.decode("cp1252")
+            assert b"\xef\xbb\xbf" not in raw[:3]
+
+
+def test_household_truth_gives_needs_for_every_household_and_year(place: Path) -> None:
+    households = pd.read_csv(place / "truth" / "households.csv")
+    truth = pd.read_csv(place / "truth" / "records.csv", dtype=str)
+    assert set(truth["household_id"]) <= set(households["household_id"])
+    assert households.groupby("household_id")["year"].nunique().eq(3).all()
+    assert (households["needs"] == households.iloc[:, 4:14].sum(axis=1)).all()
+
+
+def test_twins_are_distinct_people_with_one_birthday(place: Path) -> None:
+    truth = pd.read_csv(place / "truth" / "records.csv", dtype=str)
+    schools = read_extract(place, next(m for m in mappings(place) if m["source"] == "schools"))
+    pupils = schools.merge(truth[truth["source"] == "schools"], left_on="pupil_ref", right_on="record_id")
+    by_birthday = pupils.drop_duplicates("person_id").groupby(["household_id", "dob"])["person_id"].nunique()
+    assert (by_birthday >= 2).any()
+
+
+def test_needs_are_rarer_alone_than_together(place: Path) -> None:
+    households = pd.read_csv(place / "truth" / "households.csv")
+    counts = households["needs"].to_numpy()
+    assert np.mean(counts == 0) > 0.4
+    assert 0.005 < np.mean(counts >= 5) < 0.1
