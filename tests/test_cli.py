@@ -137,3 +137,25 @@ def test_a_wrong_option_value_is_a_usage_message(tmp_path: Path) -> None:
     assert failed.returncode == 2
     assert "'wizard' is not one of" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_generate_writes_a_place_and_says_what_it_made(tmp_path: Path) -> None:
+    made = _run(
+        ["generate", "--residents", "1000", "--seed", "3", "--out", str(tmp_path / "place")],
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Generated 1,00" in made.stdout
+    assert (tmp_path / "place" / "truth" / "records.csv").exists()
+
+
+def test_generate_refuses_a_size_outside_its_range(tmp_path: Path) -> None:
+    refused = _run(
+        ["generate", "--residents", "10", "--out", str(tmp_path / "place")],
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'x.db'}",
+    )
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "place").exists()
