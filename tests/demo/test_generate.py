@@ -127,3 +127,36 @@ def test_needs_are_rarer_alone_than_together(place: Path) -> None:
     counts = households["needs"].to_numpy()
     assert np.mean(counts == 0) > 0.4
     assert 0.005 < np.mean(counts >= 5) < 0.1
+
+
+@pytest.fixture(scope="module")
+def default_sized_place(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("place20k")
+    generate_place(residents=20_000, seed=1, out=out)
+    return out
+
+
+def test_most_households_touch_one_agency_or_none_and_few_touch_five(default_sized_place: Path) -> None:
+    households = pd.read_csv(default_sized_place / "truth" / "households.csv")
+    truth = pd.read_csv(default_sized_place / "truth" / "records.csv")
+    agencies = truth.groupby("household_id")["source"].nunique()
+    touched = agencies.reindex(households["household_id"].unique(), fill_value=0)
+    assert (touched <= 1).mean() > 0.5
+    assert 0.01 <= (touched >= 5).mean() <= 0.05
+
+
+def test_need_prevalences_match_their_targets(default_sized_place: Path) -> None:
+    from wholeplace.demo.generate.needs import NEED_AREAS
+
+    households = pd.read_csv(default_sized_place / "truth" / "households.csv")
+    for area in NEED_AREAS:
+        if area.eligible == "all":
+            assert abs(households[area.name].mean() - area.prevalence) < 0.005, area.name
+
+
+def test_every_agency_named_in_the_place_has_its_extract(default_sized_place: Path) -> None:
+    described = yaml.safe_load((default_sized_place / "place.yaml").read_text(encoding="utf-8"))
+    sources = [source for agency in described["agencies"] for source in agency["sources"]]
+    assert len(described["agencies"]) >= 9
+    assert all((default_sized_place / source["file"]).exists() for source in sources)
+    assert {Path(source["file"]).suffix for source in sources} == {".csv", ".xlsx", ".jsonl", ".parquet"}

@@ -17,17 +17,42 @@ from wholeplace.demo.generate.extract import Extract
 from wholeplace.demo.generate.needs import AREA_NAMES, household_needs
 from wholeplace.demo.generate.noise import NoiseRates
 from wholeplace.demo.generate.population import TYPE_NAMES, build_population
-from wholeplace.demo.generate.sources import benefits, health, police, schools
+from wholeplace.demo.generate.sources import (
+    adult_social_care,
+    benefits,
+    childrens_social_care,
+    food_bank,
+    health,
+    housing,
+    police,
+    probation,
+    schools,
+)
 from wholeplace.demo.generate.world import World
 from wholeplace.demo.generate.writing import write_table, write_yaml
 
 PLACE_NAME = "Riverford"
-SOURCES: tuple[ModuleType, ...] = (schools, health, police, benefits)
+SOURCES: tuple[ModuleType, ...] = (
+    schools,
+    childrens_social_care,
+    health,
+    police,
+    housing,
+    benefits,
+    adult_social_care,
+    probation,
+    food_bank,
+)
 AGENCIES = {
     "Riverford Schools": ("public", "education"),
     "Riverford Health Partnership": ("public", "health"),
     "Vale Police": ("public", "police"),
     "Jobcentre Plus Riverford": ("public", "benefits"),
+    "Riverford Children's Services": ("public", "social_care"),
+    "Riverford Homes": ("public", "housing"),
+    "Riverford Adult Social Care": ("public", "social_care"),
+    "Vale Probation Service": ("public", "justice"),
+    "Riverford Family Action": ("voluntary", "voluntary"),
 }
 
 

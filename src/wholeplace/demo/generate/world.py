@@ -192,3 +192,21 @@ def record_ids(
 
 
 EXTRACT_DAY = EXTRACT_DATE
+
+
+def needed_in_any_year(world: World, area: str) -> npt.NDArray[np.bool_]:
+    """Whether each person's household had the need in any year of the window."""
+    return np.logical_or.reduce([world.person_need(area, year) for year in range(len(FINANCIAL_YEARS))])
+
+
+def episode_dates(
+    rng: np.random.Generator, count: int, *, ended_share: float, length_days: tuple[int, int]
+) -> tuple[Dates, Dates]:
+    """Start dates in the window and end dates after them, or NaT where the episode is still open."""
+    from wholeplace.demo.generate.calendar import random_days_in_window
+
+    start = random_days_in_window(rng, count)
+    length = rng.integers(length_days[0], length_days[1], count).astype("timedelta64[D]")
+    end = start + length
+    open_now = (rng.random(count) >= ended_share) | (end > EXTRACT_DATE)
+    return start, np.where(open_now, np.datetime64("NaT"), end).astype("datetime64[D]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ import pandas as pd
 import yaml
 
 FIXED_TIME = datetime(2026, 3, 31, 18, 0, 0)
+FIXED_STAMP = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def write_table(table: pd.DataFrame, path: Path, file_format: dict[str, Any]) -> None:
@@ -52,15 +55,19 @@ def _write_excel(table: pd.DataFrame, path: Path, *, sheet: str) -> None:
 
 
 def _rewrite_zip_with_fixed_times(data: bytes, path: Path) -> None:
-    """An .xlsx is a zip whose entries carry the time they were written; fix it so files are reproducible."""
+    """An .xlsx is a zip whose entries, and whose 'modified' property, carry the time it was saved;
+    fix both so the same seed gives the same bytes."""
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
     ):
         for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = MODIFIED.sub(lambda found: found.group(1) + FIXED_STAMP + found.group(2), content)
             fixed = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(item.filename))
+            target.writestr(fixed, content)
 
 
 def write_yaml(data: Any, path: Path) -> None:

@@ -12,7 +12,7 @@ from wholeplace.demo.generate.world import Habits, World, as_recorded, format_da
 
 SOURCE = "benefits"
 HABITS = Habits(mess=1.0, upper_case=8.0, nicknames=0.3, keeps_middle_names=False, ascii_only=True)
-CLAIM_RATE = 0.12  # adults claiming at some point in the window, before need and deprivation
+CLAIM_RATE = 0.10  # adults claiming at some point in the window, before need and deprivation
 SANCTION_RATE = 0.06
 
 
@@ -23,7 +23,7 @@ def build(world: World) -> Extract:
     age = people["age"].to_numpy()
     deprivation = households["deprivation"].to_numpy()[people["household"].to_numpy()]
     hardship = world.person_need("financial_stability", 1) | world.person_need("financial_stability", 2)
-    claim_probability = CLAIM_RATE * (0.5 + 1.5 * deprivation) + 0.45 * hardship
+    claim_probability = CLAIM_RATE * (0.5 + 1.0 * deprivation) + 0.35 * hardship
     head = people["role"].isin(["adult", "housemate"]).to_numpy()
     claimants = np.flatnonzero(
         head & (age >= 18) & (age < 67) & (rng.random(len(people)) < claim_probability)

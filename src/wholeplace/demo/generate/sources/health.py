@@ -13,7 +13,7 @@ from wholeplace.demo.generate.world import Habits, World, as_recorded, format_da
 
 SOURCE = "health_ed"
 HABITS = Habits(mess=0.8, upper_case=2.0, nicknames=0.7)
-BASE_ATTENDANCES_PER_YEAR = 0.22  # see docs/demo-place.md
+BASE_ATTENDANCES_PER_YEAR = 0.12  # at this trust's department only; see docs/demo-place.md
 EXTRA_ATTENDANCES = {"health": 0.35, "substance_use": 0.9, "domestic_abuse": 0.25}
 NHS_NUMBER_MISSING = 0.04
 REASONS = np.array(["injury", "illness", "self_harm", "alcohol", "assault", "mental_health"])

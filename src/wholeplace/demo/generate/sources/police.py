@@ -12,8 +12,8 @@ from wholeplace.demo.generate.world import Habits, World, as_recorded, format_da
 
 SOURCE = "police"
 HABITS = Habits(mess=1.3, upper_case=10.0, nicknames=1.5, keeps_middle_names=False)
-BASE_INCIDENTS_PER_YEAR = 0.015
-INCIDENTS_BY_NEED = {"crime": 0.9, "domestic_abuse": 1.2, "substance_use": 0.3, "childrens_safety": 0.2}
+BASE_INCIDENTS_PER_YEAR = 0.01
+INCIDENTS_BY_NEED = {"crime": 0.7, "domestic_abuse": 0.9, "substance_use": 0.2, "childrens_safety": 0.15}
 ROLE_BY_NEED = {
     "crime": "SUSPECT",
     "domestic_abuse": "VICTIM",
