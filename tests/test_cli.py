@@ -26,12 +26,17 @@ def _run(
 def test_demo_builds_in_the_configured_database_and_later_commands_see_it(
     empty_database_url: str, tmp_path: Path
 ) -> None:
-    built = _run(["demo", "--no-serve"], data_dir=tmp_path, database_url=empty_database_url)
+    built = _run(
+        ["demo", "--no-serve", "--residents", "1000"], data_dir=tmp_path, database_url=empty_database_url
+    )
     assert built.returncode == 0, built.stderr
     assert "riverford-demo" in built.stdout
+    assert (tmp_path / "demo-place" / "truth" / "records.csv").exists()
     listed = _run(["users", "list"], data_dir=tmp_path, database_url=empty_database_url)
     assert "governance" in listed.stdout
-    again = _run(["demo", "--no-serve"], data_dir=tmp_path, database_url=empty_database_url)
+    again = _run(
+        ["demo", "--no-serve", "--residents", "1000"], data_dir=tmp_path, database_url=empty_database_url
+    )
     assert again.returncode == 0, again.stderr
 
 
@@ -40,11 +45,17 @@ def test_demo_refuses_another_place_unless_forced(empty_database_url: str, tmp_p
         _run(["place", "create", "Lowmoor"], data_dir=tmp_path, database_url=empty_database_url).returncode
         == 0
     )
-    refused = _run(["demo", "--no-serve"], data_dir=tmp_path, database_url=empty_database_url)
+    refused = _run(
+        ["demo", "--no-serve", "--residents", "1000"], data_dir=tmp_path, database_url=empty_database_url
+    )
     assert refused.returncode == 1
     assert "holds the place 'Lowmoor'" in refused.stderr
     assert "Traceback" not in refused.stderr
-    forced = _run(["demo", "--no-serve", "--force"], data_dir=tmp_path, database_url=empty_database_url)
+    forced = _run(
+        ["demo", "--no-serve", "--force", "--residents", "1000"],
+        data_dir=tmp_path,
+        database_url=empty_database_url,
+    )
     assert forced.returncode == 0, forced.stderr
     engine = make_engine(empty_database_url)
     with session_factory(engine)() as db:

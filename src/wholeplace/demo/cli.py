@@ -15,10 +15,11 @@ from wholeplace.core.db import downgrade_to_empty
 from wholeplace.core.db import transaction as in_transaction
 from wholeplace.core.runtime import Runtime
 from wholeplace.demo.generate.noise import NoiseRates
-from wholeplace.demo.generate.place import generate_place
+from wholeplace.demo.generate.place import generate_place, generated_with
 from wholeplace.demo.service import DEMO_PASSWORD, build_demo, holds_other_place
 
 console = Console()
+DEMO_PLACE_FOLDER = "demo-place"
 
 
 def generate(
@@ -49,8 +50,8 @@ def generate(
 
 def demo(
     residents: Annotated[
-        int, typer.Option(help="Residents in the demo place (used once the generator lands).")
-    ] = 2000,
+        int, typer.Option(min=1000, max=1_000_000, help="Residents in the demo place.")
+    ] = 20_000,
     seed: Annotated[int, typer.Option(help="Seed for the generator.")] = 1,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
@@ -71,6 +72,13 @@ def demo(
             runtime.upgrade()
     with in_transaction(runtime.sessions) as db:
         users = build_demo(db, now=runtime.clock())
+    folder = runtime.settings.data_dir / DEMO_PLACE_FOLDER
+    if generated_with(folder) != {"residents": residents, "seed": seed}:
+        with console.status(
+            f"Generating the demo place's {residents:,} residents and their agencies' extracts"
+        ):
+            generate_place(residents=residents, seed=seed, out=folder)
+    typer.echo(f"The demo place's extracts, mappings and truth are in {folder}.")
     table = Table("username", "name", "roles", title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     for user in users:
         table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))

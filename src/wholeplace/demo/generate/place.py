@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from wholeplace.demo.generate.calendar import EXTRACT_DATE, FINANCIAL_YEARS, WINDOW_START
 from wholeplace.demo.generate.extract import Extract
@@ -97,6 +98,15 @@ def generate_place(
         households=len(population.households),
         rows_by_source={extract.source: len(extract.table) for extract in extracts},
     )
+
+
+def generated_with(folder: Path) -> dict[str, int] | None:
+    """The size and seed a place already in `folder` was generated with, if one is there whole."""
+    described = folder / "place.yaml"
+    if not described.exists():
+        return None
+    found = yaml.safe_load(described.read_text(encoding="utf-8")).get("generated_with")
+    return found if isinstance(found, dict) else None
 
 
 def _fresh_folders(out: Path) -> None:
