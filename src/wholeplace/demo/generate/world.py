@@ -210,3 +210,21 @@ def episode_dates(
     end = start + length
     open_now = (rng.random(count) >= ended_share) | (end > EXTRACT_DATE)
     return start, np.where(open_now, np.datetime64("NaT"), end).astype("datetime64[D]")
+
+
+def living_episodes(
+    world: World, people: Ints, rng: np.random.Generator, *, ended_share: float, length_days: tuple[int, int]
+) -> tuple[Ints, Dates, Dates]:
+    """Episodes for the chosen people, dropping any that would start before birth or after death."""
+    start, end = episode_dates(rng, len(people), ended_share=ended_share, length_days=length_days)
+    alive = world.alive_on(start, people)
+    return people[alive], start[alive], end[alive]
+
+
+def involvement(kind: object, start_column: str, end_column: str, date_format: str) -> dict[str, object]:
+    """A mapping's involvement block: its type (a fixed value or a column spec), start and end."""
+    return {
+        "type": kind,
+        "start": {"column": start_column, "format": date_format},
+        "end": {"column": end_column, "format": date_format},
+    }

@@ -11,8 +11,9 @@ from wholeplace.demo.generate.world import (
     Habits,
     World,
     as_recorded,
-    episode_dates,
     format_dates,
+    involvement,
+    living_episodes,
     needed_in_any_year,
     record_ids,
 )
@@ -38,9 +39,7 @@ def build(world: World) -> Extract:
     chance = np.where((age >= 18) & (age < 65) & needy, WITH_HEALTH_NEED, chance)
     chance = chance * np.where(needy, 1.8, 1.0)
     chosen = np.flatnonzero(rng.random(len(people)) < chance)
-    start, end = episode_dates(rng, len(chosen), ended_share=0.4, length_days=(30, 900))
-    alive = world.alive_on(start, chosen)
-    chosen, start, end = chosen[alive], start[alive], end[alive]
+    chosen, start, end = living_episodes(world, chosen, rng, ended_share=0.4, length_days=(30, 900))
     recorded = as_recorded(world, chosen, start, HABITS, rng)
     nhs = recorded["nhs_number"].to_numpy().astype(object)
     table = pd.DataFrame(
@@ -85,13 +84,5 @@ def build(world: World) -> Extract:
             "postcode": "PostCode",
         },
         people=chosen,
-        extra={
-            "involvements": [
-                {
-                    "type": {"column": "ServiceType"},
-                    "start": {"column": "StartDate", "format": "%Y/%m/%d"},
-                    "end": {"column": "EndDate", "format": "%Y/%m/%d"},
-                }
-            ]
-        },
+        extra={"involvements": [involvement({"column": "ServiceType"}, "StartDate", "EndDate", "%Y/%m/%d")]},
     )

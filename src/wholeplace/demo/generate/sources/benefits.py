@@ -8,7 +8,7 @@ import pandas as pd
 
 from wholeplace.demo.generate.calendar import EXTRACT_DATE, WINDOW_START
 from wholeplace.demo.generate.extract import Extract, with_duplicates
-from wholeplace.demo.generate.world import Habits, World, as_recorded, format_dates, record_ids
+from wholeplace.demo.generate.world import Habits, World, as_recorded, format_dates, involvement, record_ids
 
 SOURCE = "benefits"
 HABITS = Habits(mess=1.0, upper_case=8.0, nicknames=0.3, keeps_middle_names=False, ascii_only=True)
@@ -82,13 +82,5 @@ def build(world: World) -> Extract:
             "postcode": "PCODE",
         },
         people=claimants,
-        extra={
-            "involvements": [
-                {
-                    "type": {"column": "BENEFIT"},
-                    "start": {"column": "CLAIM_START", "format": "%d-%m-%Y"},
-                    "end": {"column": "CLAIM_END", "format": "%d-%m-%Y"},
-                }
-            ]
-        },
+        extra={"involvements": [involvement({"column": "BENEFIT"}, "CLAIM_START", "CLAIM_END", "%d-%m-%Y")]},
     )

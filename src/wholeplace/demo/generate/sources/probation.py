@@ -11,8 +11,9 @@ from wholeplace.demo.generate.world import (
     Habits,
     World,
     as_recorded,
-    episode_dates,
     format_dates,
+    involvement,
+    living_episodes,
     needed_in_any_year,
     record_ids,
 )
@@ -29,9 +30,7 @@ def build(world: World) -> Extract:
     chosen = np.flatnonzero(
         adult & needed_in_any_year(world, "crime") & (rng.random(len(people)) < SUPERVISED_WITH_CRIME_NEED)
     )
-    start, end = episode_dates(rng, len(chosen), ended_share=0.5, length_days=(180, 730))
-    alive = world.alive_on(start, chosen)
-    chosen, start, end = chosen[alive], start[alive], end[alive]
+    chosen, start, end = living_episodes(world, chosen, rng, ended_share=0.5, length_days=(180, 730))
     recorded = as_recorded(world, chosen, start, HABITS, rng)
     table = pd.DataFrame(
         {
@@ -68,11 +67,7 @@ def build(world: World) -> Extract:
         people=chosen,
         extra={
             "involvements": [
-                {
-                    "type": {"column": "sentence_type"},
-                    "start": {"column": "supervision_start", "format": "%d.%m.%Y"},
-                    "end": {"column": "supervision_end", "format": "%d.%m.%Y"},
-                }
+                involvement({"column": "sentence_type"}, "supervision_start", "supervision_end", "%d.%m.%Y")
             ]
         },
     )
