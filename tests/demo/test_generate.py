@@ -32,8 +32,8 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def read_extract(place: Path, mapping: dict) -> pd.DataFrame:  # type: ignore[type-arg]
-    """Read an extract the way its mapping declares, as text."""
-    path = place / "extracts" / f"{mapping['source']}.{_extension(mapping['format']['type'])}"
+    """Read a source's file the way its mapping declares, as text."""
+    path = place / _files(place)[mapping["source"]]
     kind = mapping["format"]["type"]
     if kind == "csv":
         return pd.read_csv(
@@ -50,15 +50,19 @@ def read_extract(place: Path, mapping: dict) -> pd.DataFrame:  # type: ignore[ty
     return pd.read_excel(path, dtype=str)
 
 
-def _extension(kind: str) -> str:
-    return {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "excel": "xlsx"}[kind]
+def _files(place: Path) -> dict[str, str]:
+    described = yaml.safe_load((place / "place.yaml").read_text(encoding="utf-8"))
+    return {
+        source["name"]: source["file"] for agency in described["agencies"] for source in agency["sources"]
+    }
 
 
-def mappings(place: Path) -> list[dict]:  # type: ignore[type-arg]
-    return [
+def mappings(place: Path, *, entity: str | None = "person") -> list[dict]:  # type: ignore[type-arg]
+    found = [
         yaml.safe_load(path.read_text(encoding="utf-8"))
         for path in sorted((place / "mappings").glob("*.yaml"))
     ]
+    return [mapping for mapping in found if entity is None or mapping["entity"] == entity]
 
 
 def test_the_same_size_and_seed_give_byte_identical_files(place: Path, tmp_path: Path) -> None:
@@ -159,4 +163,23 @@ def test_every_agency_named_in_the_place_has_its_extract(default_sized_place: Pa
     sources = [source for agency in described["agencies"] for source in agency["sources"]]
     assert len(described["agencies"]) >= 9
     assert all((default_sized_place / source["file"]).exists() for source in sources)
+    assert all((default_sized_place / source["mapping"]).exists() for source in sources)
     assert {Path(source["file"]).suffix for source in sources} == {".csv", ".xlsx", ".jsonl", ".parquet"}
+
+
+def test_every_agency_spends_at_a_plausible_level_per_head(default_sized_place: Path) -> None:
+    described = yaml.safe_load((default_sized_place / "place.yaml").read_text(encoding="utf-8"))
+    residents = sum(n["residents"] for n in described["neighbourhoods"])
+    neighbourhoods = {n["id"] for n in described["neighbourhoods"]}
+    lines = pd.concat([pd.read_csv(path) for path in sorted((default_sized_place / "spend").glob("*.csv"))])
+    assert set(lines["agency"]) == {agency["name"] for agency in described["agencies"]}
+    latest = lines[lines["period"] == "2025-26"]
+    assert 3000 < latest["amount"].sum() / residents < 8000
+    assert set(lines["neighbourhood_id"].dropna()) <= neighbourhoods
+    health = latest[latest["agency"] == "Riverford Health Partnership"]
+    prevention = health.loc[health["prevention_or_response"] == "prevention", "amount"].sum()
+    assert (
+        prevention / health["amount"].sum() < 0.04
+    )  # Total Place: under 4% of health spending kept people well
+    by_year = lines.groupby("period")["amount"].sum()
+    assert by_year.is_monotonic_increasing

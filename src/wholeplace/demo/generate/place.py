@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from wholeplace.demo.generate import spend
 from wholeplace.demo.generate.calendar import EXTRACT_DATE, FINANCIAL_YEARS, WINDOW_START
 from wholeplace.demo.generate.extract import Extract
 from wholeplace.demo.generate.needs import AREA_NAMES, household_needs
@@ -87,6 +88,13 @@ def generate_place(
         write_table(extract.table, out / "extracts" / extract.filename, extract.format)
         write_yaml(extract.mapping(), out / "mappings" / f"{extract.source}.yaml")
         extracts.append(extract)
+    say("spend")
+    for agency, lines in spend.spend_lines(world, extracts).items():
+        lines.to_csv(out / "spend" / spend.file_name(agency), index=False, lineterminator="\n")
+        write_yaml(
+            spend.mapping(agency),
+            out / "mappings" / f"spend_{spend.file_name(agency).removesuffix('.csv')}.yaml",
+        )
     say("truth")
     truth = pd.concat([extract.truth(world) for extract in extracts], ignore_index=True)
     truth.to_csv(out / "truth" / "records.csv", index=False, lineterminator="\n")
@@ -172,14 +180,22 @@ def _place_description(world: World, extracts: list[Extract], *, residents: int,
                 "kind": kind,
                 "sector": sector,
                 "sources": [
+                    *(
+                        {
+                            "name": e.source,
+                            "file": f"extracts/{e.filename}",
+                            "mapping": f"mappings/{e.source}.yaml",
+                            "description": e.description,
+                        }
+                        for e in extracts
+                        if e.agency == name
+                    ),
                     {
-                        "name": e.source,
-                        "file": f"extracts/{e.filename}",
-                        "mapping": f"mappings/{e.source}.yaml",
-                        "description": e.description,
-                    }
-                    for e in extracts
-                    if e.agency == name
+                        "name": spend.source_name(name),
+                        "file": f"spend/{spend.file_name(name)}",
+                        "mapping": f"mappings/{spend.source_name(name)}.yaml",
+                        "description": "Spend by service, neighbourhood, theme and year",
+                    },
                 ],
             }
             for name, (kind, sector) in AGENCIES.items()
