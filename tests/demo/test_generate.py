@@ -183,3 +183,24 @@ def test_every_agency_spends_at_a_plausible_level_per_head(default_sized_place: 
     )  # Total Place: under 4% of health spending kept people well
     by_year = lines.groupby("period")["amount"].sum()
     assert by_year.is_monotonic_increasing
+
+
+def test_practitioner_activity_refers_only_to_records_in_the_extracts(default_sized_place: Path) -> None:
+    truth = pd.read_csv(default_sized_place / "truth" / "records.csv", dtype=str)
+    known = set(zip(truth["source"], truth["record_id"], strict=True))
+    plans = [json.loads(line) for line in (default_sized_place / "activity" / "plans.jsonl").read_text().splitlines()]
+    accesses = pd.read_csv(default_sized_place / "activity" / "accesses.csv", dtype=str)
+    workers = pd.read_csv(default_sized_place / "activity" / "workers.csv")
+    assert len(plans) > 20
+    assert all((r["source"], r["record_id"]) in known for plan in plans for r in plan["household_records"])
+    assert set(zip(accesses["source"], accesses["record_id"], strict=True)) <= known
+    assert {plan["lead_professional"]["name"] for plan in plans} <= set(workers["name"])
+    assert all(plan["needs"] for plan in plans)
+
+
+def test_involvements_name_their_lead_worker(default_sized_place: Path) -> None:
+    probation = pd.read_parquet(default_sized_place / "extracts" / "probation.parquet")
+    assert probation["offender_manager"].notna().all()
+    children = pd.read_csv(default_sized_place / "extracts" / "childrens_social_care.csv", encoding="utf-8-sig")
+    assert children.loc[children["episode_type"] == "CONTACT", "allocated_worker"].isna().all()
+    assert children.loc[children["episode_type"] == "CIN", "allocated_worker"].notna().all()

@@ -23,6 +23,7 @@ TRADITIONS = {
     "arabic_somali": 0.023,
 }
 TRADITION_NAMES = tuple(TRADITIONS)
+FASHION_SPREAD_YEARS = 18  # how far either side of its peak decade a given name stays common
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,14 @@ def _read(file: str) -> list[dict[str, str]]:
 
 
 @cache
-def given_names(tradition: str, sex: str) -> WeightedNames:
-    rows = [
-        (r["name"], int(r["weight"]))
-        for r in _read("given_names.csv")
-        if r["tradition"] == tradition and r["sex"] == sex
-    ]
-    return _weighted(rows)
+def given_names(tradition: str, sex: str, decade: int | None = None) -> WeightedNames:
+    """A tradition's given names for one sex; for people born in a decade, weighted towards names then in fashion."""
+    rows = [r for r in _read("given_names.csv") if r["tradition"] == tradition and r["sex"] == sex]
+    weights = np.array([int(r["weight"]) for r in rows], dtype=np.float64)
+    if decade is not None:
+        peaks = np.array([int(r["peak_decade"]) for r in rows], dtype=np.float64)
+        weights = weights * (np.exp(-0.5 * ((decade - peaks) / FASHION_SPREAD_YEARS) ** 2) + 1e-3)
+    return WeightedNames(np.array([r["name"] for r in rows]), weights / weights.sum())
 
 
 @cache
@@ -81,15 +83,25 @@ def neighbourhood_names() -> npt.NDArray[np.str_]:
 
 
 def draw_given_names(
-    rng: np.random.Generator, traditions: npt.NDArray[np.str_], sexes: npt.NDArray[np.str_]
+    rng: np.random.Generator,
+    traditions: npt.NDArray[np.str_],
+    sexes: npt.NDArray[np.str_],
+    birth_years: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.object_]:
-    """A given name for each person, from their tradition's list for their sex."""
+    """A given name for each person, from their tradition's list for their sex (and birth decade, if known)."""
     drawn = np.empty(len(traditions), dtype=object)
+    decades = (
+        np.zeros(len(traditions), dtype=np.int64)
+        if birth_years is None
+        else np.clip(birth_years // 10 * 10, 1920, 2020)
+    )
     for tradition in TRADITION_NAMES:
         for sex in ("female", "male"):
-            chosen = np.flatnonzero((traditions == tradition) & (sexes == sex))
-            if len(chosen):
-                drawn[chosen] = given_names(tradition, sex).draw(rng, len(chosen))
+            group = (traditions == tradition) & (sexes == sex)
+            for decade in np.unique(decades[group]).tolist():
+                chosen = np.flatnonzero(group & (decades == decade))
+                names_then = given_names(tradition, sex, None if birth_years is None else int(decade))
+                drawn[chosen] = names_then.draw(rng, len(chosen))
     return drawn
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 
 from wholeplace.demo.generate import spend
+from wholeplace.demo.generate.activity import write_activity
 from wholeplace.demo.generate.calendar import EXTRACT_DATE, FINANCIAL_YEARS, WINDOW_START
 from wholeplace.demo.generate.extract import Extract
 from wholeplace.demo.generate.needs import AREA_NAMES, household_needs
@@ -95,6 +96,8 @@ def generate_place(
             spend.mapping(agency),
             out / "mappings" / f"spend_{spend.file_name(agency).removesuffix('.csv')}.yaml",
         )
+    say("practitioner activity")
+    write_activity(world, extracts, out)
     say("truth")
     truth = pd.concat([extract.truth(world) for extract in extracts], ignore_index=True)
     truth.to_csv(out / "truth" / "records.csv", index=False, lineterminator="\n")
@@ -118,7 +121,7 @@ def generated_with(folder: Path) -> dict[str, int] | None:
 
 
 def _fresh_folders(out: Path) -> None:
-    for folder in ("extracts", "mappings", "truth", "spend"):
+    for folder in ("extracts", "mappings", "truth", "spend", "activity"):
         shutil.rmtree(out / folder, ignore_errors=True)
         (out / folder).mkdir(parents=True)
 

@@ -258,14 +258,15 @@ def _twins(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
 def _names(people: pd.DataFrame, households: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     tradition = people["tradition"].to_numpy()
     sex = people["sex"].to_numpy()
-    given = names.draw_given_names(rng, tradition, sex)
+    born = people["date_of_birth"].to_numpy().astype("datetime64[Y]").astype(np.int64) + 1970
+    given = names.draw_given_names(rng, tradition, sex, born)
     twin = people["twin"].to_numpy()
     for attempt in range(5):  # twins get different given names from each other
         clash = twin & (given == np.roll(given, 1))
         if not clash.any() or attempt == 4:
             break
-        given[clash] = names.draw_given_names(rng, tradition[clash], sex[clash])
-    middle = names.draw_given_names(rng, tradition, sex)
+        given[clash] = names.draw_given_names(rng, tradition[clash], sex[clash], born[clash])
+    middle = names.draw_given_names(rng, tradition, sex, born)
     middle = np.where((rng.random(len(people)) < MIDDLE_NAME_SHARE) & (middle != given), middle, None)
 
     household_surname = names.draw_surnames(rng, households["tradition"].to_numpy())

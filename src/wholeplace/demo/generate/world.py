@@ -13,6 +13,7 @@ from wholeplace.demo.generate import noise
 from wholeplace.demo.generate.calendar import EXTRACT_DATE, FINANCIAL_YEARS, financial_year_index
 from wholeplace.demo.generate.needs import AREA_NAMES
 from wholeplace.demo.generate.population import Population
+from wholeplace.demo.generate.workforce import Workforce
 
 Ints = npt.NDArray[np.int64]
 Dates = npt.NDArray[np.datetime64]
@@ -24,6 +25,7 @@ class World:
     needs: pd.DataFrame
     seed: int
     rates: noise.NoiseRates
+    workforce: Workforce = field(init=False)
     _need_matrix: npt.NDArray[np.int8] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -33,6 +35,7 @@ class World:
             self.needs[list(AREA_NAMES)].to_numpy(dtype=np.int8).reshape(years, households, len(AREA_NAMES))
         )
         self._need_matrix = matrix
+        self.workforce = Workforce(self.seed)
 
     def rng(self, purpose: str) -> np.random.Generator:
         """A generator of its own for each purpose, so adding a source never shifts another's draws."""
@@ -221,10 +224,15 @@ def living_episodes(
     return people[alive], start[alive], end[alive]
 
 
-def involvement(kind: object, start_column: str, end_column: str, date_format: str) -> dict[str, object]:
-    """A mapping's involvement block: its type (a fixed value or a column spec), start and end."""
-    return {
+def involvement(
+    kind: object, start_column: str, end_column: str, date_format: str, *, lead_worker: str | None = None
+) -> dict[str, object]:
+    """A mapping's involvement block: its type (a fixed value or a column spec), start, end, lead worker."""
+    block: dict[str, object] = {
         "type": kind,
         "start": {"column": start_column, "format": date_format},
         "end": {"column": end_column, "format": date_format},
     }
+    if lead_worker:
+        block["lead_worker"] = lead_worker
+    return block

@@ -18,6 +18,7 @@ from wholeplace.demo.generate.world import (
     record_ids,
 )
 
+AGENCY = "Riverford Adult Social Care"
 SOURCE = "adult_social_care"
 HABITS = Habits(mess=0.9, upper_case=1.0, nicknames=1.0, ascii_only=True)
 SUPPORT_BY_AGE = (
@@ -42,6 +43,7 @@ def build(world: World) -> Extract:
     chosen, start, end = living_episodes(world, chosen, rng, ended_share=0.4, length_days=(30, 900))
     recorded = as_recorded(world, chosen, start, HABITS, rng)
     nhs = recorded["nhs_number"].to_numpy().astype(object)
+    worker = world.workforce.allocate(AGENCY, len(chosen), rng)
     table = pd.DataFrame(
         {
             "ClientID": record_ids(rng, "", len(chosen), width=7),
@@ -64,11 +66,12 @@ def build(world: World) -> Extract:
             ),
             "StartDate": format_dates(start, "%Y/%m/%d"),
             "EndDate": format_dates(end, "%Y/%m/%d"),
+            "Worker": worker,
         }
     )
     return Extract(
         source=SOURCE,
-        agency="Riverford Adult Social Care",
+        agency=AGENCY,
         description="Assessments and services for adults",
         format={"type": "csv", "encoding": "windows-1252", "delimiter": ",", "header": True},
         entity="person",
@@ -84,5 +87,11 @@ def build(world: World) -> Extract:
             "postcode": "PostCode",
         },
         people=chosen,
-        extra={"involvements": [involvement({"column": "ServiceType"}, "StartDate", "EndDate", "%Y/%m/%d")]},
+        extra={
+            "involvements": [
+                involvement(
+                    {"column": "ServiceType"}, "StartDate", "EndDate", "%Y/%m/%d", lead_worker="Worker"
+                )
+            ]
+        },
     )

@@ -20,6 +20,7 @@ from wholeplace.demo.generate.world import (
 )
 
 SOURCE = "childrens_social_care"
+AGENCY = "Riverford Children's Services"
 HABITS = Habits(mess=0.9, upper_case=0.5, nicknames=0.8)
 # Share of children in households with a children's-safety need reaching each stage (see docs/demo-place.md);
 # children in households with domestic abuse alone are mostly contacts.
@@ -58,6 +59,8 @@ def build(world: World) -> Extract:
     child_ids = _case_ids(person, rng)
     nhs = recorded["nhs_number"].to_numpy().astype(object)
     nhs[rng.random(len(nhs)) >= NHS_NUMBER_HELD] = None
+    worker = world.workforce.allocate(AGENCY, len(person), rng)
+    worker[kind == "CONTACT"] = None  # contacts are screened at the front door, not allocated
     table = pd.DataFrame(
         {
             "episode_id": record_ids(rng, "EP", len(person), width=8),
@@ -73,11 +76,12 @@ def build(world: World) -> Extract:
             "episode_type": kind,
             "start_date": format_dates(start, "%d %b %Y"),
             "end_date": format_dates(end, "%d %b %Y"),
+            "allocated_worker": worker,
         }
     )
     return Extract(
         source=SOURCE,
-        agency="Riverford Children's Services",
+        agency=AGENCY,
         description="Contacts, referrals and child-in-need, child-protection and looked-after episodes",
         format={"type": "csv", "encoding": "utf-8-sig", "delimiter": ",", "header": True},
         entity="person",
@@ -109,6 +113,7 @@ def build(world: World) -> Extract:
                     },
                     "start": {"column": "start_date", "format": "%d %b %Y"},
                     "end": {"column": "end_date", "format": "%d %b %Y"},
+                    "lead_worker": "allocated_worker",
                 }
             ]
         },

@@ -18,6 +18,7 @@ from wholeplace.demo.generate.world import (
 )
 
 SOURCE = "housing"
+AGENCY = "Riverford Homes"
 HABITS = Habits(mess=0.8, upper_case=0.2, nicknames=1.2)
 SOCIAL_RENT_SHARE = 0.17  # of households, before deprivation (English Housing Survey: about 16%)
 ARREARS_WITH_FINANCIAL_NEED = 0.6
@@ -76,6 +77,8 @@ def build(world: World) -> Extract:
         WINDOW_START + rng.integers(0, 1000, len(person)).astype("timedelta64[D]"),
         np.datetime64("NaT"),
     ).astype("datetime64[D]")
+    officer_of_tenancy = np.full(len(households), None, dtype=object)
+    officer_of_tenancy[social] = world.workforce.allocate(AGENCY, int(social.sum()), rng)
     table = pd.DataFrame(
         {
             "Person Ref": record_ids(rng, "RH", len(person), width=7),
@@ -94,11 +97,12 @@ def build(world: World) -> Extract:
             "Arrears (£)": arrears,
             "Homeless Application": format_dates(application_date, "%d/%m/%Y"),
             "Eviction Date": format_dates(eviction_date, "%d/%m/%Y"),
+            "Housing Officer": officer_of_tenancy[tenancy_of],
         }
     )
     return Extract(
         source=SOURCE,
-        agency="Riverford Homes",
+        agency=AGENCY,
         description="Tenancies and everyone on them, arrears, homelessness applications and evictions",
         format={"type": "excel", "sheet": "Tenants"},
         entity="person",
@@ -116,7 +120,14 @@ def build(world: World) -> Extract:
         },
         people=person,
         extra={
-            "involvements": [{"type": "tenancy", "reference": "Tenancy Ref", "role": "Role"}],
+            "involvements": [
+                {
+                    "type": "tenancy",
+                    "reference": "Tenancy Ref",
+                    "role": "Role",
+                    "lead_worker": "Housing Officer",
+                }
+            ],
             "events": [
                 {
                     "type": "homelessness_application",

@@ -18,6 +18,7 @@ from wholeplace.demo.generate.world import (
     record_ids,
 )
 
+AGENCY = "Vale Probation Service"
 SOURCE = "probation"
 HABITS = Habits(mess=1.0, upper_case=3.0, nicknames=1.5, keeps_middle_names=False)
 SUPERVISED_WITH_CRIME_NEED = 0.3
@@ -32,6 +33,7 @@ def build(world: World) -> Extract:
     )
     chosen, start, end = living_episodes(world, chosen, rng, ended_share=0.5, length_days=(180, 730))
     recorded = as_recorded(world, chosen, start, HABITS, rng)
+    worker = world.workforce.allocate(AGENCY, len(chosen), rng)
     table = pd.DataFrame(
         {
             "crn": record_ids(rng, "X", len(chosen), width=6),
@@ -46,11 +48,12 @@ def build(world: World) -> Extract:
             "sentence_type": np.where(rng.random(len(chosen)) < 0.6, "Community Order", "Licence"),
             "supervision_start": format_dates(start, "%d.%m.%Y"),
             "supervision_end": format_dates(end, "%d.%m.%Y"),
+            "offender_manager": worker,
         }
     )
     return Extract(
         source=SOURCE,
-        agency="Vale Probation Service",
+        agency=AGENCY,
         description="People under probation supervision",
         format={"type": "parquet"},
         entity="person",
@@ -67,7 +70,13 @@ def build(world: World) -> Extract:
         people=chosen,
         extra={
             "involvements": [
-                involvement({"column": "sentence_type"}, "supervision_start", "supervision_end", "%d.%m.%Y")
+                involvement(
+                    {"column": "sentence_type"},
+                    "supervision_start",
+                    "supervision_end",
+                    "%d.%m.%Y",
+                    lead_worker="offender_manager",
+                )
             ]
         },
     )

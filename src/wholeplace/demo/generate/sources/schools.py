@@ -38,6 +38,7 @@ def build(world: World) -> Extract:
         np.datetime64("NaT"),
     )
     table = _table(recorded, attendance, exclusions, last_exclusion, rng)
+    table["contact_name"], table["contact_relationship"] = _first_contacts(world, pupils)
     return Extract(
         source=SOURCE,
         agency="Riverford Schools",
@@ -59,6 +60,16 @@ def build(world: World) -> Extract:
         },
         people=pupils,
         extra={
+            "relationships": [
+                {
+                    "type": {
+                        "column": "contact_relationship",
+                        "codes": {"Mother": "parent", "Father": "parent", "Carer": "carer"},
+                    },
+                    "of": "the pupil",
+                    "other_person": {"full_name": {"column": "contact_name", "order": "given_first"}},
+                }
+            ],
             "events": [
                 {
                     "type": "school_exclusion",
@@ -95,3 +106,25 @@ def _table(
             "last_exclusion": format_dates(last_exclusion.astype("datetime64[D]"), "%d/%m/%Y"),
         }
     )
+
+
+def _first_contacts(
+    world: World, pupils: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.str_]]:
+    """Each pupil's first contact as the school holds it: the head of their household, with how they are related."""
+    people = world.population.people
+    household = people["household"].to_numpy()
+    head_of = np.full(len(world.population.households), -1, dtype=np.int64)
+    heads = np.flatnonzero(people["role"].to_numpy() == "adult")
+    head_of[household[heads]] = heads
+    head = head_of[household[pupils]]
+    name = (
+        people["given_name"].to_numpy()[head].astype(object)
+        + " "
+        + people["family_name"].to_numpy()[head].astype(object)
+    )
+    parent = people["dependant"].to_numpy()[pupils]
+    relationship = np.where(
+        parent, np.where(people["sex"].to_numpy()[head] == "female", "Mother", "Father"), "Carer"
+    )
+    return name, relationship
