@@ -54,12 +54,17 @@ def write_activity(world: World, extracts: list[Extract], out: Path) -> None:
     records = _records_by_household(world, extracts)
     households = _engaged_households(world, rng)
     world.workforce.team(COUNCIL, cases=len(households))  # early help is sized to the families it leads for
+    latest = world.needs[world.needs["year"] == FINANCIAL_YEARS[-1]][list(AREA_NAMES)].to_numpy()
+    held_from = np.searchsorted(records["household"].to_numpy(), households, side="left")
+    held_to = np.searchsorted(records["household"].to_numpy(), households, side="right")
+    columns = {name: records[name].to_numpy(dtype=object) for name in ("agency", "source", "record_id")}
     plans, meetings, accesses = [], [], []
-    for household in households.tolist():
-        held = records[records["household"] == household]
-        if held.empty:
+    for household, start, stop in zip(households.tolist(), held_from.tolist(), held_to.tolist(), strict=True):
+        if start == stop:
             continue
-        plan, plan_meetings, plan_accesses = _plan(world, int(household), held, rng)
+        needs = [area for area, has in zip(AREA_NAMES, latest[household], strict=True) if has]
+        held = {name: values[start:stop] for name, values in columns.items()}
+        plan, plan_meetings, plan_accesses = _plan(world, int(household), needs, held, rng)
         plans.append(plan)
         meetings.extend(plan_meetings)
         accesses.extend(plan_accesses)
@@ -88,7 +93,7 @@ def _records_by_household(world: World, extracts: list[Extract]) -> pd.DataFrame
             for extract in extracts
         ],
         ignore_index=True,
-    ).sort_values(["household", "source", "record_id"], kind="stable")
+    ).sort_values(["household", "source", "record_id"], kind="stable", ignore_index=True)
 
 
 def _engaged_households(world: World, rng: np.random.Generator) -> npt.NDArray[np.int64]:
@@ -99,10 +104,12 @@ def _engaged_households(world: World, rng: np.random.Generator) -> npt.NDArray[n
 
 
 def _plan(
-    world: World, household: int, held: pd.DataFrame, rng: np.random.Generator
+    world: World,
+    household: int,
+    needs: list[str],
+    held: dict[str, npt.NDArray[np.object_]],
+    rng: np.random.Generator,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[list[str]]]:
-    latest = world.needs[world.needs["year"] == FINANCIAL_YEARS[-1]].reset_index(drop=True)
-    needs = [area for area in AREA_NAMES if latest.loc[household, area]]
     involved = sorted(set(held["agency"]))
     lead_agency = next((agency for agency in LEAD_PREFERENCE if agency in involved), COUNCIL)
     if rng.random() < COUNCIL_LEADS:
@@ -113,7 +120,10 @@ def _plan(
     actions = [_action(need, involved, started, world, rng) for need in needs]
     plan = {
         "plan_id": plan_id,
-        "household_records": held[["source", "record_id"]].head(8).to_dict(orient="records"),
+        "household_records": [
+            {"source": source, "record_id": record}
+            for source, record in zip(held["source"][:8], held["record_id"][:8], strict=True)
+        ],
         "lead_professional": {"name": lead, "agency": lead_agency, "agreed_with_family": str(started)},
         "started": str(started),
         "version": int(rng.integers(1, 4)),
@@ -130,17 +140,18 @@ def _plan(
     purpose = next(
         (PURPOSE_BY_NEED[need] for need in needs if need in PURPOSE_BY_NEED), "early_help_coordination"
     )
+    count = len(held["record_id"])
     accesses = [
         [
             str(started + np.timedelta64(int(rng.integers(0, 60)), "D")),
             _worker(agency, world, rng),
             agency,
             purpose,
-            row.source,
-            row.record_id,
+            held["source"][row],
+            held["record_id"][row],
         ]
         for agency in involved
-        for row in held.sample(n=min(len(held), 3), random_state=int(rng.integers(0, 2**31))).itertuples()
+        for row in rng.choice(count, size=min(count, 3), replace=False).tolist()
     ]
     return plan, meetings, accesses
 
