@@ -82,20 +82,9 @@ def generate_place(
     needs = household_needs(population, np.random.default_rng(streams[1]))
     world = World(population=population, needs=needs, seed=seed, rates=rates or NoiseRates())
     _fresh_folders(out)
-    extracts = []
-    for module in SOURCES:
-        say(f"extract: {module.SOURCE}")
-        extract: Extract = module.build(world)
-        write_table(extract.table, out / "extracts" / extract.filename, extract.format)
-        write_yaml(extract.mapping(), out / "mappings" / f"{extract.source}.yaml")
-        extracts.append(extract)
+    extracts = _write_extracts(world, out, say)
     say("spend")
-    for agency, lines in spend.spend_lines(world, extracts).items():
-        lines.to_csv(out / "spend" / spend.file_name(agency), index=False, lineterminator="\n")
-        write_yaml(
-            spend.mapping(agency),
-            out / "mappings" / f"spend_{spend.file_name(agency).removesuffix('.csv')}.yaml",
-        )
+    _write_spend(world, extracts, out)
     say("practitioner activity")
     write_activity(world, extracts, out)
     say("truth")
@@ -111,6 +100,23 @@ def generate_place(
     )
 
 
+def _write_extracts(world: World, out: Path, say: Progress) -> list[Extract]:
+    extracts = []
+    for module in SOURCES:
+        say(f"extract: {module.SOURCE}")
+        extract: Extract = module.build(world)
+        write_table(extract.table, out / "extracts" / extract.filename, extract.format)
+        write_yaml(extract.mapping(), out / "mappings" / f"{extract.source}.yaml")
+        extracts.append(extract)
+    return extracts
+
+
+def _write_spend(world: World, extracts: list[Extract], out: Path) -> None:
+    for agency, lines in spend.spend_lines(world, extracts).items():
+        lines.to_csv(out / "spend" / spend.file_name(agency), index=False, lineterminator="\n")
+        write_yaml(spend.mapping(agency), out / "mappings" / f"{spend.source_name(agency)}.yaml")
+
+
 def generated_with(folder: Path) -> dict[str, int] | None:
     """The size and seed a place already in `folder` was generated with, if one is there whole."""
     described = folder / "place.yaml"
@@ -121,6 +127,8 @@ def generated_with(folder: Path) -> dict[str, int] | None:
 
 
 def _fresh_folders(out: Path) -> None:
+    """Empty what a previous run wrote; place.yaml goes first and comes back last, so it marks a whole place."""
+    (out / "place.yaml").unlink(missing_ok=True)
     for folder in ("extracts", "mappings", "truth", "spend", "activity"):
         shutil.rmtree(out / folder, ignore_errors=True)
         (out / folder).mkdir(parents=True)
