@@ -188,7 +188,10 @@ def test_every_agency_spends_at_a_plausible_level_per_head(default_sized_place: 
 def test_practitioner_activity_refers_only_to_records_in_the_extracts(default_sized_place: Path) -> None:
     truth = pd.read_csv(default_sized_place / "truth" / "records.csv", dtype=str)
     known = set(zip(truth["source"], truth["record_id"], strict=True))
-    plans = [json.loads(line) for line in (default_sized_place / "activity" / "plans.jsonl").read_text().splitlines()]
+    plans = [
+        json.loads(line)
+        for line in (default_sized_place / "activity" / "plans.jsonl").read_text().splitlines()
+    ]
     accesses = pd.read_csv(default_sized_place / "activity" / "accesses.csv", dtype=str)
     workers = pd.read_csv(default_sized_place / "activity" / "workers.csv")
     assert len(plans) > 20
@@ -201,6 +204,8 @@ def test_practitioner_activity_refers_only_to_records_in_the_extracts(default_si
 def test_involvements_name_their_lead_worker(default_sized_place: Path) -> None:
     probation = pd.read_parquet(default_sized_place / "extracts" / "probation.parquet")
     assert probation["offender_manager"].notna().all()
-    children = pd.read_csv(default_sized_place / "extracts" / "childrens_social_care.csv", encoding="utf-8-sig")
+    children = pd.read_csv(
+        default_sized_place / "extracts" / "childrens_social_care.csv", encoding="utf-8-sig"
+    )
     assert children.loc[children["episode_type"] == "CONTACT", "allocated_worker"].isna().all()
     assert children.loc[children["episode_type"] == "CIN", "allocated_worker"].notna().all()
