@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from wholeplace.core.errors import ConfigurationError
+from wholeplace.core.schemas import LoginPolicy, SessionPolicy
 
 SECRET_KEY_FILE = "keys/secret_key"
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
@@ -43,6 +45,19 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.environment not in DEVELOPMENT_ENVIRONMENTS
+
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(
+            max_failures=self.login_max_failures,
+            lockout=timedelta(minutes=self.login_lockout_minutes),
+            ip_max_failures=self.login_ip_max_failures,
+        )
+
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            idle=timedelta(minutes=self.session_idle_minutes),
+            absolute=timedelta(hours=self.session_absolute_hours),
+        )
 
     def effective_secret_key(self) -> str:
         """The secret key given, or the one kept in the data directory (made on first use)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -20,7 +19,6 @@ from wholeplace.core.errors import (
     ThrottledError,
 )
 from wholeplace.core.roles import AgencyKind, Role, Scope, Sector
-from wholeplace.core.schemas import LoginPolicy
 from wholeplace.core.security import verify_password
 from wholeplace.web.access import allow, public, signed_in
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now, choice, client_address, field
@@ -57,11 +55,6 @@ def login_page(request: Request, next: str = "/", ended: str = "") -> Response:
 @public
 def login(request: Request, db: Db, now: Now, data: Form) -> Response:
     settings = request.app.state.settings
-    policy = LoginPolicy(
-        max_failures=settings.login_max_failures,
-        lockout=service_minutes(settings.login_lockout_minutes),
-        ip_max_failures=settings.login_ip_max_failures,
-    )
     username, password, next_path = field(data, "username"), data.get("password"), field(data, "next")
     if not username or not isinstance(password, str) or not password:
         errors = _missing_credentials(username, password)
@@ -73,7 +66,7 @@ def login(request: Request, db: Db, now: Now, data: Form) -> Response:
             password=password,
             ip_address=client_address(request),
             now=now,
-            policy=policy,
+            policy=settings.login_policy(),
         )
     except AuthenticationError as error:
         status = 429 if isinstance(error, ThrottledError) else 401
@@ -132,10 +125,6 @@ def _safe_next(path: str) -> str:
     if path.startswith("/") and not path.startswith("//") and "\\" not in path:
         return path
     return "/"
-
-
-def service_minutes(count: int) -> timedelta:
-    return timedelta(minutes=count)
 
 
 # ---------------------------------------------------------------- every signed-in user

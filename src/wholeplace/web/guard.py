@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import Depends
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from wholeplace.core import service
 from wholeplace.core.models import ApiToken
-from wholeplace.core.schemas import SessionPolicy
 from wholeplace.core.security import csrf_token_is_valid
 from wholeplace.web.access import Access, Viewer, access_of
 from wholeplace.web.requests import client_address, database, now
@@ -86,10 +83,7 @@ def _viewer_from_session(request: Request, db: Session) -> Viewer | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    settings = request.app.state.settings
-    policy = SessionPolicy(
-        idle=_minutes(settings.session_idle_minutes), absolute=_minutes(settings.session_absolute_hours * 60)
-    )
+    policy = request.app.state.settings.session_policy()
     session = service.resolve_session(db, token, now=now(request), policy=policy)
     if session is None:
         return None
@@ -130,7 +124,3 @@ def _log_refusal(request: Request, kind: str, detail: str, *, db: Session | None
         now=now(request),
         detail=f"{request.method} {request.url.path}: {detail}",
     )
-
-
-def _minutes(count: int) -> timedelta:
-    return timedelta(minutes=count)

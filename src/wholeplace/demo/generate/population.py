@@ -72,7 +72,6 @@ def build_population(residents: int, rng: np.random.Generator) -> Population:
     neighbourhoods = _neighbourhoods(residents, rng)
     households = _households(residents, neighbourhoods, rng)
     people = _people(households, rng)
-    households = households[households["household_id"].isin(people["household_id"])].reset_index(drop=True)
     properties, households = _homes(neighbourhoods, households, rng)
     people = _life_events(people, households, rng)
     return Population(neighbourhoods, properties, households, people)
@@ -330,44 +329,27 @@ def _same_name_neighbours(
     people: pd.DataFrame, households: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
     """A few adults share a name with another adult in the same neighbourhood: distinct people all the same."""
-    neighbourhood = households["neighbourhood"].to_numpy()[people["household"].to_numpy()]
+    household = people["household"].to_numpy()
+    neighbourhood = households["neighbourhood"].to_numpy()[household]
     adult = people["role"].isin(["adult", "partner", "housemate"]).to_numpy()
+    male = people["sex"].to_numpy() == "male"
     chosen = np.flatnonzero(adult & (rng.random(len(people)) < SAME_NAME_NEIGHBOUR_SHARE))
+    # Adults grouped by neighbourhood and sex, so each look-up searches only its own group.
+    group = neighbourhood * 2 + male
+    adults = np.flatnonzero(adult)
+    adults = adults[np.argsort(group[adults], kind="stable")]
+    bounds = np.searchsorted(group[adults], np.arange(group.max() + 2))
     same_name_of = np.full(len(people), -1, dtype=np.int64)
     given = people["given_name"].to_numpy().copy()
     family = people["family_name"].to_numpy().copy()
-    sex = people["sex"].to_numpy()
-    for index in chosen:  # a few thousand at a million residents
-        candidates = (
-            np.flatnonzero(
-                (neighbourhood == neighbourhood[index])
-                & adult
-                & (sex == sex[index])
-                & (people["household"].to_numpy() != people["household"].to_numpy()[index])
-            )
-            if len(people) < 50_000
-            else _nearby(int(index), neighbourhood, adult, sex, people["household"].to_numpy())
-        )
-        if len(candidates):
-            source = candidates[rng.integers(0, len(candidates))]
+    for index in chosen.tolist():  # a few thousand at a million residents
+        neighbours = adults[bounds[group[index]] : bounds[group[index] + 1]]
+        neighbours = neighbours[household[neighbours] != household[index]]
+        if len(neighbours):
+            source = neighbours[rng.integers(0, len(neighbours))]
             given[index], family[index] = given[source], family[source]
             same_name_of[index] = source
     return people.assign(given_name=given, family_name=family, same_name_as=same_name_of)
-
-
-def _nearby(
-    index: int, neighbourhood: Ints, adult: Bools, sex: npt.NDArray[np.str_], household: Ints
-) -> Ints:
-    """Candidates within a window of rows (rows of one neighbourhood are not contiguous, so look wider)."""
-    low, high = max(0, index - 4000), min(len(neighbourhood), index + 4000)
-    window = np.arange(low, high)
-    mask = (
-        (neighbourhood[window] == neighbourhood[index])
-        & adult[window]
-        & (sex[window] == sex[index])
-        & (household[window] != household[index])
-    )
-    return window[mask]
 
 
 def _identifiers(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -493,5 +475,4 @@ def _life_events(people: pd.DataFrame, households: pd.DataFrame, rng: np.random.
     died_on = np.where(died, random_days_in_window(rng, len(people)), np.datetime64("NaT")).astype(
         "datetime64[D]"
     )
-    born_in_window = people["date_of_birth"].to_numpy() >= EXTRACT_DATE - np.timedelta64(WINDOW_DAYS, "D")
-    return people.assign(died_on=died_on, born_in_window=born_in_window, age=age)
+    return people.assign(died_on=died_on, age=age)

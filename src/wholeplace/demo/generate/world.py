@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from wholeplace.demo.generate import noise
-from wholeplace.demo.generate.calendar import EXTRACT_DATE, FINANCIAL_YEARS, financial_year_index
+from wholeplace.demo.generate.calendar import EXTRACT_DATE, FINANCIAL_YEARS
 from wholeplace.demo.generate.needs import AREA_NAMES
 from wholeplace.demo.generate.population import Population
 from wholeplace.demo.generate.workforce import Workforce
@@ -180,10 +180,6 @@ def format_dates(
     return text
 
 
-def year_of(dates: Dates) -> Ints:
-    return financial_year_index(dates)
-
-
 def record_ids(
     rng: np.random.Generator, prefix: str, count: int, *, width: int = 8
 ) -> npt.NDArray[np.object_]:
@@ -192,9 +188,6 @@ def record_ids(
 
     numbers = unique_integers(rng, count, 10 ** (width - 1), 10**width)
     return (prefix + numbers.astype(str).astype(object)).astype(object)
-
-
-EXTRACT_DAY = EXTRACT_DATE
 
 
 def needed_in_any_year(world: World, area: str) -> npt.NDArray[np.bool_]:
