@@ -209,3 +209,24 @@ def test_involvements_name_their_lead_worker(default_sized_place: Path) -> None:
     )
     assert children.loc[children["episode_type"] == "CONTACT", "allocated_worker"].isna().all()
     assert children.loc[children["episode_type"] == "CIN", "allocated_worker"].notna().all()
+
+
+def test_records_of_people_who_moved_household_name_the_household_of_their_date(place: Path) -> None:
+    truth = pd.read_csv(place / "truth" / "records.csv")
+    households_per_person = truth.groupby("person_id")["household_id"].nunique()
+    assert (households_per_person == 2).sum() >= 1
+    assert households_per_person.max() <= 2
+
+
+def test_three_sources_state_relationships_between_people(place: Path) -> None:
+    stating = [mapping for mapping in mappings(place) if mapping.get("relationships")]
+    assert {mapping["source"] for mapping in stating} >= {"schools", "childrens_social_care", "housing"}
+    housing = read_extract(place, next(m for m in stating if m["source"] == "housing"))
+    members = housing[housing["Lead Tenant Ref"].fillna("") != ""]
+    assert set(members["Lead Tenant Ref"]) <= set(housing["Person Ref"])
+    truth = pd.read_csv(place / "truth" / "records.csv").query("source == 'housing'").set_index("record_id")
+    same_household = (
+        truth.loc[members["Person Ref"], "household_id"].to_numpy()
+        == truth.loc[members["Lead Tenant Ref"], "household_id"].to_numpy()
+    )
+    assert same_household.mean() > 0.95

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from wholeplace.demo.generate.calendar import EXTRACT_DATE
+from wholeplace.demo.generate.calendar import EXTRACT_DATE, WINDOW_START
 from wholeplace.demo.generate.needs import household_needs
 from wholeplace.demo.generate.noise import NoiseRates
-from wholeplace.demo.generate.population import Population, build_population
+from wholeplace.demo.generate.population import TYPE_NAMES, Population, build_population
 from wholeplace.demo.generate.world import Habits, World, as_recorded
 
 
@@ -30,7 +31,9 @@ def _world(population: Population, rates: NoiseRates) -> World:
 
 def test_same_name_neighbours_are_different_people_in_one_neighbourhood(population: Population) -> None:
     people = population.people
-    neighbourhood = population.households["neighbourhood"].to_numpy()[people["household"].to_numpy()]
+    world = _world(population, NoiseRates())
+    at_start = world.household_on(np.arange(len(people)), np.full(len(people), WINDOW_START))
+    neighbourhood = population.households["neighbourhood"].to_numpy()[at_start]
     copied = np.flatnonzero(people["same_name_as"].to_numpy() >= 0)
     original = people["same_name_as"].to_numpy()[copied]
     assert len(copied) > 10
@@ -69,3 +72,51 @@ def test_typos_come_out_at_the_rate_asked(population: Population, rate: float) -
     )
     changed = (recorded["family_name"].to_numpy() != population.people["family_name"].to_numpy()).mean()
     assert abs(changed - rate) < rate * 0.25  # a few short names cannot take a typo
+
+
+def _movers(population: Population) -> pd.DataFrame:
+    people = population.people
+    return people[people["previous_household"].to_numpy() >= 0]
+
+
+def test_separated_partners_leave_for_a_home_of_their_own(population: Population) -> None:
+    households = population.households
+    movers = _movers(population)
+    left = movers[movers["role"] == "adult"]
+    assert len(left) > 20
+    assert (households["adults"].to_numpy()[left["household"].to_numpy()] == 1).all()
+    assert (households["household_id"].to_numpy()[left["household"].to_numpy()] == left["household_id"]).all()
+    new_homes = households["uprn"].to_numpy()[left["household"].to_numpy()]
+    assert len(set(new_homes)) == len(new_homes)
+    assert len(set(households["uprn"])) == len(households)
+    old = households.iloc[left["previous_household"].to_numpy()]
+    assert set(TYPE_NAMES[old["kind"].to_numpy()]) <= {
+        "single_older",
+        "single_adult",
+        "lone_parent_dependent",
+        "lone_parent_grown",
+    }
+
+
+def test_new_partners_join_a_household_of_about_their_age(population: Population) -> None:
+    people = population.people
+    joined = _movers(population)
+    joined = joined[joined["role"] == "partner"]
+    assert len(joined) > 20
+    kinds = set(TYPE_NAMES[population.households["kind"].to_numpy()[joined["household"].to_numpy()]])
+    assert kinds <= {"couple_no_children", "couple_dependent_children"}
+    heads = people[(people["role"] == "adult")].drop_duplicates("household").set_index("household")["age"]
+    gap = heads.loc[joined["household"].to_numpy()].to_numpy() - joined["age"].to_numpy()
+    assert (np.abs(gap) <= 10).all()
+
+
+def test_people_who_moved_household_belong_to_the_old_one_before_the_date(population: Population) -> None:
+    world = _world(population, NoiseRates())
+    movers = _movers(population)
+    index = movers.index.to_numpy()
+    day_before = movers["joined_on"].to_numpy().astype("datetime64[D]") - np.timedelta64(1, "D")
+    assert (world.household_on(index, day_before) == movers["previous_household"].to_numpy()).all()
+    assert (
+        world.household_on(index, movers["joined_on"].to_numpy().astype("datetime64[D]"))
+        == movers["household"].to_numpy()
+    ).all()

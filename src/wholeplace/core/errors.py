@@ -50,3 +50,33 @@ class AccountLockedError(AuthenticationError):
 
 class ThrottledError(AuthenticationError):
     """Too many failed sign-ins from one address."""
+
+
+class IngestError(WholeplaceError):
+    """A problem with an input file or mapping that its sender can fix: where it is, what, and what to do."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str,
+        row: int | None = None,
+        column: str | None = None,
+        line: int | None = None,
+        fix: str = "",
+    ) -> None:
+        super().__init__(problem, fix=fix)
+        self.file = file
+        self.row = row
+        self.column = column
+        self.line = line
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: {super().__str__()}"

@@ -79,12 +79,11 @@ def write_activity(world: World, extracts: list[Extract], out: Path) -> None:
 
 
 def _records_by_household(world: World, extracts: list[Extract]) -> pd.DataFrame:
-    household_of = world.population.people["household"].to_numpy()
     return pd.concat(
         [
             pd.DataFrame(
                 {
-                    "household": household_of[extract.people],
+                    "household": world.household_on(extract.people, extract.recorded_on),
                     "agency": extract.agency,
                     "source": extract.source,
                     "record_id": extract.table[extract.record_id].astype(str).to_numpy(),

@@ -23,6 +23,7 @@ class Extract:
     table: pd.DataFrame  # exactly the columns, in the order, the agency sends
     columns: dict[str, Any]  # standard field -> source column or spec
     people: npt.NDArray[np.int64]  # the row of the population behind each row of the table
+    recorded_on: npt.NDArray[np.datetime64]  # the date each row describes the person as they were
     extra: dict[str, Any] = field(default_factory=dict)  # further mapping blocks (involvement, event)
 
     @property
@@ -40,7 +41,9 @@ class Extract:
                 "source": self.source,
                 "record_id": self.table[self.record_id].astype(str).to_numpy(),
                 "person_id": people["person_id"].to_numpy()[self.people],
-                "household_id": people["household_id"].to_numpy()[self.people],
+                "household_id": world.population.households["household_id"].to_numpy()[
+                    world.household_on(self.people, self.recorded_on)
+                ],
             }
         )
 

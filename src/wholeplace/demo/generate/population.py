@@ -32,6 +32,19 @@ MIDDLE_NAME_SHARE = 0.55
 HYPHENATED_CHILDREN_SHARE = 0.04
 MARRIED_IN_WINDOW_SHARE = 0.08
 PARTNER_FROM_ANOTHER_TRADITION = 0.1
+SEPARATIONS_PER_YEAR = {"working_age": 0.02, "older": 0.004}  # of couples
+NEW_PARTNERSHIPS_PER_YEAR = 0.035  # of single adults and lone parents of working age taking in a partner
+PARTNER_AGE_GAP = 10
+AFTER_SEPARATION = {
+    "couple_older": "single_older",
+    "couple_no_children": "single_adult",
+    "couple_dependent_children": "lone_parent_dependent",
+    "couple_grown_children": "lone_parent_grown",
+}
+AFTER_NEW_PARTNER = {
+    "single_adult": "couple_no_children",
+    "lone_parent_dependent": "couple_dependent_children",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ def build_population(residents: int, rng: np.random.Generator) -> Population:
     people = _people(households, rng)
     properties, households = _homes(neighbourhoods, households, rng)
     people = _life_events(people, households, rng)
+    people, households = _separations(people, households, neighbourhoods, properties, rng)
+    people, households = _new_partnerships(people, households, rng)
     return Population(neighbourhoods, properties, households, people)
 
 
@@ -476,3 +491,198 @@ def _life_events(people: pd.DataFrame, households: pd.DataFrame, rng: np.random.
         "datetime64[D]"
     )
     return people.assign(died_on=died_on, age=age)
+
+
+# ---------------------------------------------------------------- separations and new partnerships
+
+
+def _kind_index(name: str) -> int:
+    return int(np.flatnonzero(name == TYPE_NAMES)[0])
+
+
+def _separations(
+    people: pd.DataFrame,
+    households: pd.DataFrame,
+    neighbourhoods: pd.DataFrame,
+    properties: pd.DataFrame,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Some couples part: one partner leaves on a date for a home of their own; the other keeps the household.
+
+    Records made before the date find the leaver in the couple's household; records after, in the new one.
+    """
+    people = people.assign(previous_household=np.int64(-1), joined_on=np.datetime64("NaT", "D"))
+    role = people["role"].to_numpy()
+    partner = np.flatnonzero(role == "partner")
+    head = partner - 1  # members are contiguous and the head comes first
+    household = people["household"].to_numpy()[partner]
+    older = people["age"].to_numpy()[head] >= 66
+    deprivation = households["deprivation"].to_numpy()[household]
+    annual = np.where(older, SEPARATIONS_PER_YEAR["older"], SEPARATIONS_PER_YEAR["working_age"])
+    annual = annual * (0.7 + 0.6 * deprivation)
+    on = random_days_in_window(rng, len(partner))
+    died = people["died_on"].to_numpy().astype("datetime64[D]")
+    both_alive = (np.isnat(died[partner]) | (died[partner] > on)) & (np.isnat(died[head]) | (died[head] > on))
+    parts = both_alive & (rng.random(len(partner)) < 1 - (1 - annual) ** 3)
+    partner, head, household, on = partner[parts], head[parts], household[parts], on[parts]
+    if not len(partner):
+        return people, households
+    sex = people["sex"].to_numpy()
+    with_children = households["dependants"].to_numpy()[household] > 0
+    # Where children stay, they usually stay with their mother.
+    man_leaves = np.where(sex[head] == "male", head, partner)
+    leaves_by_custom = with_children & (sex[head] != sex[partner]) & (rng.random(len(partner)) < 0.85)
+    leaver = np.where(leaves_by_custom, man_leaves, np.where(rng.random(len(partner)) < 0.5, head, partner))
+    stayer = np.where(leaver == head, partner, head)
+    new_homes = _vacant_homes(properties, households, len(leaver), rng)
+    new_households = _households_of_one(
+        people, households, neighbourhoods, properties, leaver, new_homes, rng
+    )
+    first_new = len(households)
+    households = households.copy()
+    kind = households["kind"].to_numpy().copy()
+    kind[household] = [_kind_index(AFTER_SEPARATION[name]) for name in TYPE_NAMES[kind[household]]]
+    adults = households["adults"].to_numpy().copy()
+    adults[household] -= 1
+    households = pd.concat([households.assign(kind=kind, adults=adults), new_households], ignore_index=True)
+    people = _moved(
+        people, leaver, to=first_new + np.arange(len(leaver)), on=on, role="adult", households=households
+    )
+    role = people["role"].to_numpy().copy()
+    role[stayer] = "adult"
+    return people.assign(role=role), households
+
+
+def _vacant_homes(
+    properties: pd.DataFrame, households: pd.DataFrame, count: int, rng: np.random.Generator
+) -> npt.NDArray[np.int64]:
+    """Rows of `properties` nobody lives in, one each, chosen at random across the town."""
+    occupied = properties["uprn"].isin(households["uprn"]).to_numpy()
+    vacant = np.flatnonzero(~occupied)
+    return rng.choice(vacant, size=min(count, len(vacant)), replace=False)
+
+
+def _households_of_one(
+    people: pd.DataFrame,
+    households: pd.DataFrame,
+    neighbourhoods: pd.DataFrame,
+    properties: pd.DataFrame,
+    members: Ints,
+    homes: Ints,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    neighbourhood = pd.Index(neighbourhoods["neighbourhood_id"]).get_indexer(
+        properties["neighbourhood_id"].to_numpy()[homes]
+    )
+    older = people["age"].to_numpy()[members] >= 66
+    taken = set(households["household_id"])
+    ids = [
+        identifier
+        for identifier in (
+            "H" + format(value, "012x") for value in unique_integers(rng, len(members) * 2, 16**11, 16**12)
+        )
+        if identifier not in taken
+    ][: len(members)]
+    return pd.DataFrame(
+        {
+            "household_id": ids,
+            "neighbourhood": neighbourhood.astype(np.int64),
+            "deprivation": _deprivation_score(neighbourhoods["deprivation_decile"].to_numpy()[neighbourhood]),
+            "kind": np.where(older, _kind_index("single_older"), _kind_index("single_adult")).astype(
+                np.int64
+            ),
+            "tradition": people["tradition"].to_numpy()[members],
+            "adults": np.int64(1),
+            "dependants": np.int64(0),
+            "grown_children": np.int64(0),
+            "uprn": properties["uprn"].to_numpy()[homes],
+            "previous_uprn": None,
+            "moved_in_on": np.datetime64("NaT", "D"),
+        }
+    )
+
+
+def _moved(
+    people: pd.DataFrame,
+    movers: Ints,
+    *,
+    to: Ints,
+    on: npt.NDArray[np.datetime64],
+    role: str,
+    households: pd.DataFrame,
+) -> pd.DataFrame:
+    """Movers belong to household `to` from the date `on`, and before it to the household they were in."""
+    household = people["household"].to_numpy().copy()
+    previous = people["previous_household"].to_numpy().copy()
+    joined = people["joined_on"].to_numpy().copy()
+    roles = people["role"].to_numpy().copy()
+    previous[movers] = household[movers]
+    household[movers] = to
+    joined[movers] = on
+    roles[movers] = role
+    return people.assign(
+        household=household,
+        household_id=households["household_id"].to_numpy()[household],
+        previous_household=previous,
+        joined_on=joined,
+        role=roles,
+    )
+
+
+def _new_partnerships(
+    people: pd.DataFrame, households: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Some single adults and lone parents take in a partner, who leaves a home of their own on the day."""
+    kind_name = TYPE_NAMES[households["kind"].to_numpy()]
+    household = people["household"].to_numpy()
+    age = people["age"].to_numpy()
+    sex = people["sex"].to_numpy()
+    died = people["died_on"].to_numpy().astype("datetime64[D]")
+    settled = (people["role"].to_numpy() == "adult") & (age >= 20) & (age < 60) & np.isnat(died)
+    previous = people["previous_household"].to_numpy()
+    settled &= (previous < 0) & ~np.isin(household, previous[previous >= 0])  # no one moved in or out already
+    single = settled & (kind_name[household] == "single_adult")
+    hosts = np.flatnonzero(
+        settled
+        & np.isin(kind_name[household], list(AFTER_NEW_PARTNER))
+        & (rng.random(len(people)) < 1 - (1 - NEW_PARTNERSHIPS_PER_YEAR) ** 3)
+    )
+    pairs = _partners_for(hosts, np.flatnonzero(single), age, sex, rng)
+    if not len(pairs):
+        return people, households
+    host_of, joiner = pairs[:, 0], pairs[:, 1]
+    joined_on = random_days_in_window(rng, len(joiner))
+    target = household[host_of]
+    households = households.copy()
+    kind = households["kind"].to_numpy().copy()
+    kind[target] = [_kind_index(AFTER_NEW_PARTNER[name]) for name in TYPE_NAMES[kind[target]]]
+    adults = households["adults"].to_numpy().copy()
+    adults[target] += 1
+    households = households.assign(kind=kind, adults=adults)
+    return _moved(people, joiner, to=target, on=joined_on, role="partner", households=households), households
+
+
+def _partners_for(
+    hosts: Ints, candidates: Ints, age: Ints, sex: npt.NDArray[np.str_], rng: np.random.Generator
+) -> Ints:
+    """Pairs (host, partner): a partner of about the host's age, of the other sex in 97 couples in 100."""
+    by_sex = {}
+    for value in ("female", "male"):
+        group = candidates[sex[candidates] == value]
+        by_sex[value] = group[np.argsort(age[group], kind="stable")]
+    taken = np.zeros(len(age), dtype=bool)
+    taken[hosts] = True
+    pairs = []
+    for host in rng.permutation(hosts).tolist():  # thousands at a million residents
+        other = "female" if sex[host] == "male" else "male"
+        group = by_sex[other if rng.random() < 0.97 else str(sex[host])]
+        low, high = np.searchsorted(
+            age[group], [age[host] - PARTNER_AGE_GAP, age[host] + PARTNER_AGE_GAP + 1]
+        )
+        window = group[low:high]
+        window = window[~taken[window]]
+        if len(window):
+            partner = int(window[rng.integers(0, len(window))])
+            taken[partner] = True
+            pairs.append((host, partner))
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from wholeplace.demo.generate import noise
-from wholeplace.demo.generate.calendar import EXTRACT_DATE, FINANCIAL_YEARS
+from wholeplace.demo.generate.calendar import DAYS_PER_YEAR, EXTRACT_DATE, FINANCIAL_YEARS, WINDOW_START
 from wholeplace.demo.generate.needs import AREA_NAMES
 from wholeplace.demo.generate.population import Population
 from wholeplace.demo.generate.workforce import Workforce
@@ -43,14 +43,56 @@ class World:
         return np.random.default_rng(np.random.SeedSequence([self.seed, *digest.tolist()]))
 
     def person_need(self, area: str, year: int) -> npt.NDArray[np.bool_]:
-        """Whether each person's household had the need in a financial year (0, 1, 2)."""
-        household = self.population.people["household"].to_numpy()
+        """Whether each person's household (the one they lived in mid-year) had the need in a financial year."""
+        everyone = np.arange(len(self.population.people))
+        mid_year = WINDOW_START + np.timedelta64(int((year + 0.5) * DAYS_PER_YEAR), "D")
+        household = self.household_on(everyone, np.full(len(everyone), mid_year))
         return self._need_matrix[year, household, AREA_NAMES.index(area)].astype(bool)
+
+    def household_on(self, people: Ints, dates: Dates) -> Ints:
+        """The household each person belonged to on a date: people who left or joined one changed it."""
+        table = self.population.people
+        joined = table["joined_on"].to_numpy().astype("datetime64[D]")[people]
+        before = ~np.isnat(joined) & (dates < joined)
+        return np.where(
+            before, table["previous_household"].to_numpy()[people], table["household"].to_numpy()[people]
+        )
 
     def alive_on(self, dates: Dates, people: Ints) -> npt.NDArray[np.bool_]:
         died = self.population.people["died_on"].to_numpy().astype("datetime64[D]")[people]
         born = self.population.people["date_of_birth"].to_numpy().astype("datetime64[D]")[people]
         return (np.isnat(died) | (died > dates)) & (born <= dates)
+
+    def head_of_household_on(self, people: Ints, dates: Dates) -> Ints:
+        """An adult of each person's household on the date: its head now, else its partner now, else whoever
+        has since left it; -1 where there is none."""
+        household = self.household_on(people, dates)
+        found = np.full(len(people), -1, dtype=np.int64)
+        for adult_of in self._household_adults():
+            adult = adult_of[household]
+            there = adult >= 0
+            there[there] = self.household_on(adult[there], dates[there]) == household[there]
+            found = np.where((found < 0) & there, adult, found)
+        return found
+
+    def _household_adults(self) -> list[Ints]:
+        """For each household, its head now, its partner now, and an adult who has since left it (-1: none)."""
+        table = self.population.people
+        count = len(self.population.households)
+        role = table["role"].to_numpy()
+        household = table["household"].to_numpy()
+        previous = table["previous_household"].to_numpy()
+        columns = []
+        for members, of in (
+            (role == "adult", household),
+            (role == "partner", household),
+            (previous >= 0, previous),
+        ):
+            adult_of = np.full(count, -1, dtype=np.int64)
+            chosen = np.flatnonzero(members)
+            adult_of[of[chosen]] = chosen
+            columns.append(adult_of)
+        return columns
 
 
 @dataclass(frozen=True)
@@ -100,6 +142,7 @@ def as_recorded(
     recorded = pd.DataFrame(
         {
             "person": people,
+            "recorded_on": on.astype("datetime64[D]"),
             "given_name": given,
             "middle_names": middle,
             "family_name": family,
@@ -137,7 +180,10 @@ def _identifier_as_recorded(
 def _address_on(world: World, people: Ints, on: Dates, stale: npt.NDArray[np.bool_]) -> pd.DataFrame:
     """Where each person lived on the date (or, if the record is stale, where they lived before)."""
     households = world.population.households
-    household = world.population.people["household"].to_numpy()[people]
+    household = world.household_on(people, on)
+    previous_household = world.population.people["previous_household"].to_numpy()[people]
+    moved_household = (previous_household >= 0) & (household != previous_household)
+    household = np.where(stale & moved_household, previous_household, household)
     moved_in = households["moved_in_on"].to_numpy()[household]
     previous = households["previous_uprn"].to_numpy()[household]
     before_move = ~np.isnat(moved_in) & ((on < moved_in) | stale)
@@ -229,3 +275,24 @@ def involvement(
     if lead_worker:
         block["lead_worker"] = lead_worker
     return block
+
+
+def parent_or_carer(
+    world: World, people: Ints, on: Dates
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """The adult a source names for each child, as "Given Family", and how they are related, on the date."""
+    table = world.population.people
+    adult = world.head_of_household_on(people, on)
+    known = (adult >= 0) & (adult != people)
+    name = np.full(len(people), None, dtype=object)
+    name[known] = (
+        table["given_name"].to_numpy()[adult[known]].astype(object)
+        + " "
+        + table["family_name"].to_numpy()[adult[known]].astype(object)
+    )
+    mother = table["sex"].to_numpy()[np.maximum(adult, 0)] == "female"
+    relationship = np.where(
+        table["dependant"].to_numpy()[people], np.where(mother, "Mother", "Father"), "Carer"
+    ).astype(object)
+    relationship[~known] = None
+    return name, relationship

@@ -87,6 +87,7 @@ def build(world: World) -> Extract:
             "postcode": "PostCode",
         },
         people=chosen,
+        recorded_on=recorded["recorded_on"].to_numpy(),
         extra={
             "involvements": [
                 involvement(

@@ -82,5 +82,6 @@ def build(world: World) -> Extract:
             "postcode": "PCODE",
         },
         people=claimants,
+        recorded_on=recorded["recorded_on"].to_numpy(),
         extra={"involvements": [involvement({"column": "BENEFIT"}, "CLAIM_START", "CLAIM_END", "%d-%m-%Y")]},
     )

@@ -16,6 +16,7 @@ from wholeplace.demo.generate.world import (
     episode_dates,
     format_dates,
     needed_in_any_year,
+    parent_or_carer,
     record_ids,
 )
 
@@ -79,6 +80,7 @@ def build(world: World) -> Extract:
             "allocated_worker": worker,
         }
     )
+    table["parent_carer"], table["parent_carer_relationship"] = parent_or_carer(world, person, start)
     return Extract(
         source=SOURCE,
         agency=AGENCY,
@@ -98,6 +100,7 @@ def build(world: World) -> Extract:
             "identifiers.childrens_social_care": "child_id",
         },
         people=person,
+        recorded_on=recorded["recorded_on"].to_numpy(),
         extra={
             "involvements": [
                 {
@@ -115,7 +118,17 @@ def build(world: World) -> Extract:
                     "end": {"column": "end_date", "format": "%d %b %Y"},
                     "lead_worker": "allocated_worker",
                 }
-            ]
+            ],
+            "relationships": [
+                {
+                    "type": {
+                        "column": "parent_carer_relationship",
+                        "codes": {"Mother": "parent", "Father": "parent", "Carer": "carer"},
+                    },
+                    "other_person": {"full_name": {"column": "parent_carer", "order": "given_first"}},
+                    "when_present": "parent_carer",
+                }
+            ],
         },
     )
 

@@ -80,5 +80,6 @@ def build(world: World) -> Extract:
             "postcode": "Postcode",
         },
         people=person,
+        recorded_on=recorded["recorded_on"].to_numpy(),
         extra={"events": [{"type": "food_bank_visit", "date": {"column": "Date", "format": "%d/%m/%y"}}]},
     )

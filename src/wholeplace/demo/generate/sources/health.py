@@ -77,6 +77,7 @@ def build(world: World) -> Extract:
             "postcode": "postcode",
         },
         people=person,
+        recorded_on=recorded["recorded_on"].to_numpy(),
         extra={
             "events": [
                 {

@@ -4,6 +4,7 @@ homelessness applications and evictions. An Excel workbook from the housing mana
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from wholeplace.demo.generate.calendar import EXTRACT_DATE, WINDOW_START
@@ -100,6 +101,8 @@ def build(world: World) -> Extract:
             "Housing Officer": officer_of_tenancy[tenancy_of],
         }
     )
+    table["Relationship to Lead Tenant"] = _relationship_to_lead_tenant(world, person, role)
+    table["Lead Tenant Ref"] = _lead_tenant_refs(table)
     return Extract(
         source=SOURCE,
         agency=AGENCY,
@@ -119,7 +122,23 @@ def build(world: World) -> Extract:
             "uprn": "UPRN",
         },
         people=person,
+        recorded_on=recorded["recorded_on"].to_numpy(),
         extra={
+            "relationships": [
+                {
+                    "type": {
+                        "column": "Relationship to Lead Tenant",
+                        "codes": {
+                            "Partner": "partner",
+                            "Son": "parent",
+                            "Daughter": "parent",
+                            "Other": "other",
+                        },
+                    },
+                    "other_record": "Lead Tenant Ref",
+                    "when_present": "Lead Tenant Ref",
+                }
+            ],
             "involvements": [
                 {
                     "type": "tenancy",
@@ -142,3 +161,25 @@ def build(world: World) -> Extract:
             ],
         },
     )
+
+
+def _relationship_to_lead_tenant(
+    world: World, person: npt.NDArray[np.int64], role: npt.NDArray[np.str_]
+) -> npt.NDArray[np.object_]:
+    """What each member of a tenancy is to its lead tenant, as the housing system records it."""
+    people = world.population.people
+    kind = people["role"].to_numpy()[person]
+    male = people["sex"].to_numpy()[person] == "male"
+    relationship = np.where(kind == "partner", "Partner", "Other").astype(object)
+    relationship[kind == "child"] = np.where(male, "Son", "Daughter")[kind == "child"]
+    relationship[role == "Lead tenant"] = None
+    return relationship
+
+
+def _lead_tenant_refs(table: pd.DataFrame) -> npt.NDArray[np.object_]:
+    """The person reference of each row's lead tenant, on every row but the lead tenant's own."""
+    leads = table[table["Role"] == "Lead tenant"].drop_duplicates("Tenancy Ref")
+    lead_of = dict(zip(leads["Tenancy Ref"], leads["Person Ref"], strict=True))
+    refs = table["Tenancy Ref"].map(lead_of).to_numpy(dtype=object)
+    refs[table["Role"].to_numpy() == "Lead tenant"] = None
+    return np.where(pd.isna(refs), None, refs).astype(object)

@@ -68,6 +68,7 @@ def build(world: World) -> Extract:
             "postcode": "postcode",
         },
         people=chosen,
+        recorded_on=recorded["recorded_on"].to_numpy(),
         extra={
             "involvements": [
                 involvement(

@@ -9,7 +9,14 @@ import pandas as pd
 
 from wholeplace.demo.generate.calendar import EXTRACT_DATE
 from wholeplace.demo.generate.extract import Extract, with_duplicates
-from wholeplace.demo.generate.world import Habits, World, as_recorded, format_dates, record_ids
+from wholeplace.demo.generate.world import (
+    Habits,
+    World,
+    as_recorded,
+    format_dates,
+    parent_or_carer,
+    record_ids,
+)
 
 SOURCE = "schools"
 HABITS = Habits(mess=0.6, upper_case=0.3, nicknames=0.5)
@@ -38,7 +45,9 @@ def build(world: World) -> Extract:
         np.datetime64("NaT"),
     )
     table = _table(recorded, attendance, exclusions, last_exclusion, rng)
-    table["contact_name"], table["contact_relationship"] = _first_contacts(world, pupils)
+    table["contact_name"], table["contact_relationship"] = parent_or_carer(
+        world, pupils, recorded["recorded_on"].to_numpy()
+    )
     return Extract(
         source=SOURCE,
         agency="Riverford Schools",
@@ -59,6 +68,7 @@ def build(world: World) -> Extract:
             "nhs_number": None,
         },
         people=pupils,
+        recorded_on=recorded["recorded_on"].to_numpy(),
         extra={
             "relationships": [
                 {
@@ -66,8 +76,8 @@ def build(world: World) -> Extract:
                         "column": "contact_relationship",
                         "codes": {"Mother": "parent", "Father": "parent", "Carer": "carer"},
                     },
-                    "of": "the pupil",
                     "other_person": {"full_name": {"column": "contact_name", "order": "given_first"}},
+                    "when_present": "contact_name",
                 }
             ],
             "events": [
@@ -106,25 +116,3 @@ def _table(
             "last_exclusion": format_dates(last_exclusion.astype("datetime64[D]"), "%d/%m/%Y"),
         }
     )
-
-
-def _first_contacts(
-    world: World, pupils: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.str_]]:
-    """Each pupil's first contact as the school holds it: the head of their household, with how they are related."""
-    people = world.population.people
-    household = people["household"].to_numpy()
-    head_of = np.full(len(world.population.households), -1, dtype=np.int64)
-    heads = np.flatnonzero(people["role"].to_numpy() == "adult")
-    head_of[household[heads]] = heads
-    head = head_of[household[pupils]]
-    name = (
-        people["given_name"].to_numpy()[head].astype(object)
-        + " "
-        + people["family_name"].to_numpy()[head].astype(object)
-    )
-    parent = people["dependant"].to_numpy()[pupils]
-    relationship = np.where(
-        parent, np.where(people["sex"].to_numpy()[head] == "female", "Mother", "Father"), "Carer"
-    )
-    return name, relationship
