@@ -15,6 +15,7 @@ from wholeplace.core.cli import config_app, db_app, place_app, tokens_app, users
 from wholeplace.core.errors import WholeplaceError
 from wholeplace.core.runtime import Runtime
 from wholeplace.demo.cli import demo, generate
+from wholeplace.sources.cli import ingest, sources_app
 
 app = typer.Typer(
     name="wholeplace",
@@ -27,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(place_app, name="place")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(sources_app, name="sources")
+app.command("ingest")(ingest)
 app.command("demo")(demo)
 app.command("generate")(generate)
 

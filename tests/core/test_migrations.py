@@ -2,6 +2,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
+from wholeplace.app import create_app  # noqa: F401 - gathers every domain's tables
 from wholeplace.core.db import current_revision, downgrade_to_empty, head_revision, make_engine, upgrade
 from wholeplace.core.models import Base
 

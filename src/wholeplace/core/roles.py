@@ -55,6 +55,7 @@ class Scope(StrEnum):
     """What an agency's API token may do; each API route names the scope it needs."""
 
     PLACE_READ = "place:read"
+    RECORDS_PUSH = "records:push"
 
     @property
     def description(self) -> str:
@@ -63,4 +64,5 @@ class Scope(StrEnum):
 
 SCOPE_DESCRIPTIONS = {
     Scope.PLACE_READ: "Read the place and its agencies",
+    Scope.RECORDS_PUSH: "Push records to the agency's own sources",
 }

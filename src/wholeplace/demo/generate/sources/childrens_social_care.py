@@ -90,8 +90,7 @@ def build(world: World) -> Extract:
         record_id="episode_id",
         table=table,
         columns={
-            "family_name": {"column": "full_name", "part": "before_comma"},
-            "given_name": {"column": "full_name", "part": "after_comma"},
+            "full_name": {"column": "full_name", "order": "family_first_comma"},
             "date_of_birth": {"column": "birth_date", "format": "%d %b %Y"},
             "sex": {"column": "gender", "codes": {"Male": "male", "Female": "female"}},
             "nhs_number": "nhs_no",
@@ -125,7 +124,7 @@ def build(world: World) -> Extract:
                         "column": "parent_carer_relationship",
                         "codes": {"Mother": "parent", "Father": "parent", "Carer": "carer"},
                     },
-                    "other_person": {"full_name": {"column": "parent_carer", "order": "given_first"}},
+                    "other_person": "parent_carer",
                     "when_present": "parent_carer",
                 }
             ],

@@ -97,7 +97,15 @@ def build(world: World) -> Extract:
         extra={
             "events": [
                 {
-                    "type": {"column": "incident_type"},
+                    "type": {
+                        "column": "incident_type",
+                        "codes": {
+                            "CRIME": "crime",
+                            "DOMESTIC": "domestic_abuse_incident",
+                            "ASB": "antisocial_behaviour",
+                            "CONCERN_FOR_CHILD": "concern_for_child",
+                        },
+                    },
                     "date": {"column": "incident_date", "format": "%Y%m%d"},
                     "role": "role",
                     "reference": "incident_ref",

@@ -64,7 +64,7 @@ def build(world: World) -> Extract:
             "sex": {"column": "gender", "codes": {"M": "male", "F": "female"}},
             "address_line_1": "address",
             "postcode": "post_code",
-            "identifiers.upn": "upn",
+            "upn": "upn",
             "nhs_number": None,
         },
         people=pupils,
@@ -76,7 +76,7 @@ def build(world: World) -> Extract:
                         "column": "contact_relationship",
                         "codes": {"Mother": "parent", "Father": "parent", "Carer": "carer"},
                     },
-                    "other_person": {"full_name": {"column": "contact_name", "order": "given_first"}},
+                    "other_person": "contact_name",
                     "when_present": "contact_name",
                 }
             ],

@@ -1,0 +1,1 @@
+"""Sources: the common data standard, source mappings, validation, quarantine, provenance and the lake."""
