@@ -16,7 +16,8 @@ from wholeplace.core.db import transaction as in_transaction
 from wholeplace.core.runtime import Runtime
 from wholeplace.demo.generate.noise import NoiseRates
 from wholeplace.demo.generate.place import generate_place, generated_with
-from wholeplace.demo.service import DEMO_PASSWORD, build_demo, holds_other_place
+from wholeplace.demo.service import DEMO_PASSWORD, build_demo, demo_files, holds_other_place, load_demo_file
+from wholeplace.sources.lake import Lake
 
 console = Console()
 DEMO_PLACE_FOLDER = "demo-place"
@@ -79,6 +80,7 @@ def demo(
         ):
             generate_place(residents=residents, seed=seed, out=folder)
     typer.echo(f"The demo place's extracts, mappings and truth are in {folder}.")
+    _load_demo_files(runtime, folder)
     table = Table("username", "name", "roles", title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     for user in users:
         table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))
@@ -90,3 +92,23 @@ def demo(
         from wholeplace.app import serve_app
 
         serve_app(runtime, host=host, port=port)
+
+
+def _load_demo_files(runtime: Runtime, folder: Path) -> None:
+    """Load every extract and spend file, each in its own transaction, as an agency's would be."""
+    lake = Lake.in_data_dir(runtime.settings.data_dir)
+    loaded = set_aside = 0
+    files = demo_files(folder)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
+        task = bar.add_task("loading", total=len(files))
+        for demo_file in files:
+            bar.update(task, description=f"loading {demo_file.file.name}")
+            with in_transaction(runtime.sessions) as db:
+                result = load_demo_file(db, demo_file, lake=lake, now=runtime.clock())
+            if result.duplicate_of is None:
+                loaded += result.rows_loaded
+                set_aside += result.rows_quarantined
+            bar.advance(task)
+    typer.echo(
+        f"Loaded {len(files)} sources through their mappings: {loaded:,} rows new, {set_aside:,} set aside."
+    )

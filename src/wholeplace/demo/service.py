@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+import yaml
 from sqlalchemy.orm import Session
 
 from wholeplace.core import service
 from wholeplace.core.errors import ConflictError
 from wholeplace.core.models import Agency
 from wholeplace.core.roles import AgencyKind, Role, Sector
+from wholeplace.sources import service as sources
+from wholeplace.sources.lake import Lake
+from wholeplace.sources.service import IngestResult
 
 DEMO_PLACE = "Riverford"
 DEMO_PASSWORD = "riverford-demo"
@@ -132,3 +137,33 @@ def _ensure_agency(db: Session, spec: DemoAgency, *, now: datetime) -> Agency:
         if all(existing.name != team_name for existing in agency.teams):
             service.add_team(db, agency=agency, name=team_name, now=now)
     return agency
+
+
+@dataclass(frozen=True)
+class DemoFile:
+    source: str
+    file: Path
+    mapping: Path
+
+
+def demo_files(folder: Path) -> list[DemoFile]:
+    """Every extract and spend file of a generated place, with its mapping, as place.yaml lists them."""
+    described = yaml.safe_load((folder / "place.yaml").read_text(encoding="utf-8"))
+    return [
+        DemoFile(source["name"], folder / source["file"], folder / source["mapping"])
+        for agency in described["agencies"]
+        for source in agency["sources"]
+    ]
+
+
+def load_demo_file(db: Session, demo_file: DemoFile, *, lake: Lake, now: datetime) -> IngestResult:
+    """Register a demo source and load its file through the same path as any agency's extract."""
+    return sources.ingest_file(
+        db,
+        source_name=demo_file.source,
+        path=demo_file.file,
+        lake=lake,
+        by="demo",
+        now=now,
+        mapping=sources.read_mapping_file(demo_file.mapping),
+    )

@@ -26,7 +26,8 @@ from wholeplace.sources.transform import FIX_FOR, REASON_TEXT, Quality, Quaranti
 # chunks failed fewer than the second figure.
 DRIFT_FAILING_SHARE = 0.5
 DRIFT_EARLIER_SHARE = 0.1
-FAR_FUTURE = dt.date(9000, 1, 1)  # "today" for a check that cares only whether a cell parses
+FAR_FUTURE = dt.date(9000, 1, 1)
+DUCKDB_MEMORY = "1GB"  # "today" for a check that cares only whether a cell parses
 
 
 @dataclass
@@ -138,6 +139,9 @@ def _set_aside_duplicates(staged: StagedBatch, entity: str, record_id_column: st
     if not files:
         return []
     with duckdb.connect() as connection:
+        # Bounded memory for files of any size: DuckDB spills to the staging folder beyond this.
+        connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        connection.execute(f"SET temp_directory = '{staged.folder / 'spill'}'")
         duplicates = connection.execute(
             f"""
             SELECT row_number, record_id, first_row FROM (

@@ -176,6 +176,7 @@ def ingest_file(
     now: datetime,
     mapping: Mapping | None = None,
     file_name: str | None = None,
+    chunk_rows: int = 100_000,
 ) -> IngestResult:
     """Load a file into a source: all its good rows, or nothing; the same file twice changes nothing."""
     file_name = file_name or path.name
@@ -187,7 +188,7 @@ def ingest_file(
     earlier = _batch_with_hash(db, source, content_hash)
     if earlier is not None:
         return _duplicate(earlier)
-    with open_source_file(path, mapping.file_format) as extract:
+    with open_source_file(path, mapping.file_format, chunk_rows=chunk_rows) as extract:
         mapping.check_columns(extract.columns, file=file_name)
         return _load(
             db,
