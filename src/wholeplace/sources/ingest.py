@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +22,22 @@ from wholeplace.sources import standardise
 from wholeplace.sources.lake import StagedBatch
 from wholeplace.sources.mapping import Mapping
 from wholeplace.sources.readers import Chunk
-from wholeplace.sources.transform import FIX_FOR, REASON_TEXT, Quality, Quarantined, standardise_chunk
+from wholeplace.sources.transform import (
+    FIX_FOR,
+    REASON_TEXT,
+    Quality,
+    Quarantined,
+    Standardised,
+    standardise_chunk,
+)
 
 # A date column is taken to have changed format when a chunk fails this share of its dates after earlier
 # chunks failed fewer than the second figure.
 DRIFT_FAILING_SHARE = 0.5
 DRIFT_EARLIER_SHARE = 0.1
 FAR_FUTURE = dt.date(9000, 1, 1)
-DUCKDB_MEMORY = "1GB"  # "today" for a check that cares only whether a cell parses
+DUCKDB_MEMORY = "1GB"
+WORKERS = 2  # "today" for a check that cares only whether a cell parses
 
 
 @dataclass
@@ -36,6 +46,7 @@ class Outcome:
     rows_loaded: int = 0
     quarantined: list[Quarantined] = field(default_factory=list)
     quality: Quality = field(default_factory=Quality)
+    record_ids: list[pa.ChunkedArray] = field(default_factory=list)  # a few bytes a row, to find repeats
 
     @property
     def rows_quarantined(self) -> int:
@@ -56,23 +67,26 @@ def file_digest(path: Path) -> tuple[str, int]:
 def run(
     chunks: Iterable[Chunk], mapping: Mapping, staged: StagedBatch, *, file: str, today: dt.date
 ) -> Outcome:
-    """Standardise every chunk into the staged batch; then set aside the later rows of a duplicated record id."""
+    """Standardise every chunk into the staged batch; then set aside the later rows of a duplicated record id.
+
+    Chunks are standardised on worker threads (Arrow's kernels release the GIL) and written in file order by
+    another, so reading, standardising and writing overlap; at most a few chunks are in memory at once."""
     outcome = Outcome()
     drift = _DriftWatch(mapping, file)
-    row_entity = mapping.entity.name
-    for chunk in chunks:
-        drift.check(chunk)
-        standard = standardise_chunk(chunk, mapping, today=today)
-        outcome.rows_read += standard.quality.rows
-        outcome.quality.add(standard.quality)
-        outcome.quarantined.extend(standard.quarantined)
-        if standard.rows.num_rows:
-            staged.append(row_entity, "rows", standard.rows)
-        for entity, tables in standard.blocks.items():
-            for index, table in enumerate(tables):
-                staged.append(entity, f"block-{index}", table)
+    with ThreadPoolExecutor(WORKERS) as workers, ThreadPoolExecutor(1) as writer:
+        in_flight: deque[Future[tuple[Chunk, Standardised, list[_DateSurvey]]]] = deque()
+        writes: deque[Future[None]] = deque()
+        for chunk in chunks:
+            in_flight.append(workers.submit(_prepare, chunk, mapping, drift, today))
+            if len(in_flight) > WORKERS:
+                _take(in_flight.popleft().result(), outcome, drift, staged, writer, writes)
+        while in_flight:
+            _take(in_flight.popleft().result(), outcome, drift, staged, writer, writes)
+        for write in writes:
+            write.result()
     staged.close()
-    if mapping.record_id is not None:
+    row_entity = mapping.entity.name
+    if mapping.record_id is not None and _any_repeated(outcome.record_ids):
         outcome.quarantined.extend(_set_aside_duplicates(staged, row_entity, mapping.record_id))
     outcome.rows_loaded = sum(pq.ParquetFile(path).metadata.num_rows for path in staged.files(row_entity))
     if outcome.rows_loaded + outcome.rows_quarantined != outcome.rows_read:  # the promise every load keeps
@@ -83,6 +97,51 @@ def run(
     return outcome
 
 
+def _prepare(
+    chunk: Chunk, mapping: Mapping, drift: _DriftWatch, today: dt.date
+) -> tuple[Chunk, Standardised, list[_DateSurvey]]:
+    return chunk, standardise_chunk(chunk, mapping, today=today), drift.survey(chunk)
+
+
+def _take(
+    prepared: tuple[Chunk, Standardised, list[_DateSurvey]],
+    outcome: Outcome,
+    drift: _DriftWatch,
+    staged: StagedBatch,
+    writer: ThreadPoolExecutor,
+    writes: deque[Future[None]],
+) -> None:
+    """Account for a standardised chunk, in file order, and hand its tables to the writer."""
+    chunk, standard, surveys = prepared
+    drift.judge(chunk, surveys)
+    outcome.rows_read += standard.quality.rows
+    outcome.quality.add(standard.quality)
+    outcome.quarantined.extend(standard.quarantined)
+    if "record_id" in standard.rows.column_names:
+        outcome.record_ids.append(standard.rows.column("record_id"))
+    writes.append(writer.submit(_write, standard, staged))
+    while writes and writes[0].done():
+        writes.popleft().result()
+
+
+def _write(standard: Standardised, staged: StagedBatch) -> None:
+    if standard.rows.num_rows:
+        staged.append(standard.entity, "rows", standard.rows)
+    for entity, tables in standard.blocks.items():
+        for index, table in enumerate(tables):
+            staged.append(entity, f"block-{index}", table)
+
+
+@dataclass(frozen=True)
+class _DateSurvey:
+    column: str
+    date_format: str
+    changed_at: int | None  # 1-based position in the chunk where the format changes, if it does within it
+    first_failing: int | None
+    failing: int
+    present: int
+
+
 class _DriftWatch:
     """Refuses a file whose date column changes format part-way down, naming the row where it changes."""
 
@@ -91,38 +150,54 @@ class _DriftWatch:
         self.dates = [spec for spec in mapping.fields if spec.date_format and spec.column is not None]
         self.failing_before: dict[str, tuple[int, int]] = {}
 
-    def check(self, chunk: Chunk) -> None:
+    def survey(self, chunk: Chunk) -> list[_DateSurvey]:
+        """What each date column of one chunk looks like: safe to run on any thread, in any order."""
+        surveys = []
         for spec in self.dates:
             assert spec.column is not None and spec.date_format is not None
             values = chunk.rows.column(spec.column)
-            changed_at = standardise.date_format_drift(values, spec.date_format)
-            failing, present = self._failing(values, spec.date_format)
-            earlier_failing, earlier_present = self.failing_before.get(spec.column, (0, 0))
-            mostly_failing_now = failing > DRIFT_FAILING_SHARE * max(present, 1)
+            unparsed = _unparsed(values, spec.date_format)
+            failing = np.flatnonzero(unparsed)
+            surveys.append(
+                _DateSurvey(
+                    spec.column,
+                    spec.date_format,
+                    standardise.date_format_drift(values, spec.date_format),
+                    int(failing[0]) + 1 if len(failing) else None,
+                    len(failing),
+                    int(np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False)).sum()),
+                )
+            )
+        return surveys
+
+    def judge(self, chunk: Chunk, surveys: list[_DateSurvey]) -> None:
+        """Given the chunks before it, whether this chunk is where a date column changes format."""
+        for survey in surveys:
+            earlier_failing, earlier_present = self.failing_before.get(survey.column, (0, 0))
+            changed_at = survey.changed_at
+            mostly_failing_now = survey.failing > DRIFT_FAILING_SHARE * max(survey.present, 1)
             mostly_fine_before = earlier_present and earlier_failing <= DRIFT_EARLIER_SHARE * earlier_present
             if changed_at is None and mostly_failing_now and mostly_fine_before:
-                changed_at = _first_failing(values, spec.date_format)
+                changed_at = survey.first_failing
             if changed_at is not None:
-                row = int(chunk.row_numbers[changed_at - 1].as_py())
-                raise IngestError(
-                    f"From row {row} the dates in this column are no longer in the declared format "
-                    f"{spec.date_format} (for example {values[changed_at - 1].as_py()!r}).",
-                    file=self.file,
-                    row=row,
-                    column=spec.column,
-                    fix="Send the file with one date format throughout, or correct the format in the mapping. "
-                    "Nothing was loaded.",
-                )
-            self.failing_before[spec.column] = (earlier_failing + failing, earlier_present + present)
+                self._refuse(chunk, survey, changed_at)
+            self.failing_before[survey.column] = (
+                earlier_failing + survey.failing,
+                earlier_present + survey.present,
+            )
 
-    @staticmethod
-    def _failing(values: pa.ChunkedArray, fmt: str) -> tuple[int, int]:
-        unparsed = _unparsed(values, fmt)
-        return int(unparsed.sum()), int(np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False)).sum())
-
-
-def _first_failing(values: pa.ChunkedArray, fmt: str) -> int:
-    return int(np.flatnonzero(_unparsed(values, fmt))[0]) + 1
+    def _refuse(self, chunk: Chunk, survey: _DateSurvey, changed_at: int) -> None:
+        row = int(chunk.row_numbers[changed_at - 1].as_py())
+        example = chunk.rows.column(survey.column)[changed_at - 1].as_py()
+        raise IngestError(
+            f"From row {row} the dates in this column are no longer in the declared format "
+            f"{survey.date_format} (for example {example!r}).",
+            file=self.file,
+            row=row,
+            column=survey.column,
+            fix="Send the file with one date format throughout, or correct the format in the mapping. "
+            "Nothing was loaded.",
+        )
 
 
 def _unparsed(values: pa.ChunkedArray, fmt: str) -> np.ndarray:
@@ -131,6 +206,13 @@ def _unparsed(values: pa.ChunkedArray, fmt: str) -> np.ndarray:
     return np.asarray(
         pc.fill_null(pc.equal(parsed.problem, standardise.NOT_A_DATE), False).to_numpy(zero_copy_only=False)
     )
+
+
+def _any_repeated(record_ids: list[pa.ChunkedArray]) -> bool:
+    if not record_ids:
+        return False
+    every = pa.chunked_array([chunk for ids in record_ids for chunk in ids.chunks], pa.string())
+    return bool(pc.count_distinct(every).as_py() < len(every))
 
 
 def _set_aside_duplicates(staged: StagedBatch, entity: str, record_id_column: str) -> list[Quarantined]:

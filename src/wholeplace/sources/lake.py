@@ -38,7 +38,10 @@ class StagedBatch:
         if writer is None:
             (self.folder / entity).mkdir(parents=True, exist_ok=True)
             writer = pq.ParquetWriter(
-                self.folder / entity / f"{part}.parquet", table.schema, compression="zstd"
+                self.folder / entity / f"{part}.parquet",
+                table.schema,
+                compression="snappy",
+                use_dictionary=False,
             )
             self._writers[key] = writer
         writer.write_table(table.cast(writer.schema))

@@ -86,6 +86,7 @@ class Quarantined:
 class Standardised:
     """A chunk in the standard: the row entity's table and each block's table, with what was set aside."""
 
+    entity: str
     rows: pa.Table
     blocks: dict[str, list[pa.Table]]  # by entity: one table per block of the mapping
     quarantined: list[Quarantined]
@@ -119,7 +120,7 @@ def standardise_chunk(chunk: Chunk, mapping: Mapping, *, today: dt.date) -> Stan
     for block in mapping.blocks:
         rows, applies = _block_rows(block, table, standard, today=today)
         blocks.setdefault(block.entity.name, []).append(rows.filter(pc.and_(keep, applies)))
-    return Standardised(standard.filter(keep), blocks, quarantined, quality)
+    return Standardised(mapping.entity.name, standard.filter(keep), blocks, quarantined, quality)
 
 
 def _values(table: pa.Table, spec: FieldSpec) -> pa.Array:
