@@ -36,8 +36,10 @@ from wholeplace.sources.transform import (
 DRIFT_FAILING_SHARE = 0.5
 DRIFT_EARLIER_SHARE = 0.1
 FAR_FUTURE = dt.date(9000, 1, 1)
-DUCKDB_MEMORY = "1GB"
-WORKERS = 2  # "today" for a check that cares only whether a cell parses
+DUCKDB_MEMORY = "256MB"
+WORKERS = 2
+# Up to this many rows the record ids are kept to look for repeats in memory; beyond it DuckDB looks on disk.
+REPEATS_CHECKED_IN_MEMORY = 1_000_000  # "today" for a check that cares only whether a cell parses
 
 
 @dataclass
@@ -86,7 +88,7 @@ def run(
             write.result()
     staged.close()
     row_entity = mapping.entity.name
-    if mapping.record_id is not None and _any_repeated(outcome.record_ids):
+    if mapping.record_id is not None and _may_repeat(outcome):
         outcome.quarantined.extend(_set_aside_duplicates(staged, row_entity, mapping.record_id))
     outcome.rows_loaded = sum(pq.ParquetFile(path).metadata.num_rows for path in staged.files(row_entity))
     if outcome.rows_loaded + outcome.rows_quarantined != outcome.rows_read:  # the promise every load keeps
@@ -117,10 +119,10 @@ def _take(
     outcome.rows_read += standard.quality.rows
     outcome.quality.add(standard.quality)
     outcome.quarantined.extend(standard.quarantined)
-    if "record_id" in standard.rows.column_names:
+    if "record_id" in standard.rows.column_names and outcome.rows_read <= REPEATS_CHECKED_IN_MEMORY:
         outcome.record_ids.append(standard.rows.column("record_id"))
     writes.append(writer.submit(_write, standard, staged))
-    while writes and writes[0].done():
+    while writes and (writes[0].done() or len(writes) > WORKERS):  # a slow disk holds back the reading
         writes.popleft().result()
 
 
@@ -208,10 +210,13 @@ def _unparsed(values: pa.ChunkedArray, fmt: str) -> np.ndarray:
     )
 
 
-def _any_repeated(record_ids: list[pa.ChunkedArray]) -> bool:
-    if not record_ids:
+def _may_repeat(outcome: Outcome) -> bool:
+    """Whether any record id may come twice: known from the ids kept in memory, else left to DuckDB to find."""
+    if outcome.rows_read > REPEATS_CHECKED_IN_MEMORY:
+        return True
+    if not outcome.record_ids:
         return False
-    every = pa.chunked_array([chunk for ids in record_ids for chunk in ids.chunks], pa.string())
+    every = pa.chunked_array([chunk for ids in outcome.record_ids for chunk in ids.chunks], pa.string())
     return bool(pc.count_distinct(every).as_py() < len(every))
 
 
