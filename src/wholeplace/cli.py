@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from wholeplace.core.cli import config_app, db_app, place_app, tokens_app, users_app
-from wholeplace.core.errors import WholeplaceError
+from wholeplace.core.errors import IngestError, WholeplaceError
 from wholeplace.core.runtime import Runtime
 from wholeplace.demo.cli import demo, generate
 from wholeplace.sources.cli import ingest, sources_app
@@ -50,8 +50,10 @@ def main() -> None:
     try:
         app()
     except WholeplaceError as error:
-        Console(stderr=True).print(
-            f"[bold red]Error:[/] {error.problem}" + (f"\n{error.fix}" if error.fix else "")
+        where = f"{error.where}: " if isinstance(error, IngestError) else ""
+        Console(stderr=True, highlight=False).print(
+            f"[bold red]Error:[/] {where}{error.problem}" + (f"\n{error.fix}" if error.fix else ""),
+            markup=True,
         )
         sys.exit(1)
     except Exception:  # a bug: keep the traceback for the report, show the user a message

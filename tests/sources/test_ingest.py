@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.support.factories import MOMENT
-from wholeplace.core.errors import IngestError
+from wholeplace.core.errors import ConflictError, IngestError
 from wholeplace.sources import service
 from wholeplace.sources.lake import Lake
 from wholeplace.sources.mapping import parse_mapping
@@ -314,3 +314,68 @@ def test_parquet_and_json_lines_load_through_their_mappings(db: Session, lake: L
         db, lake, tmp_path / "pupils.parquet", mapping=EXCEL.replace("{type: excel}", "{type: parquet}")
     )
     assert parquet.duplicate_of is None and parquet.rows_loaded == 3
+
+
+def test_a_changed_mapping_must_declare_a_new_version(db: Session, lake: Lake, tmp_path: Path) -> None:
+    versioned = "version: '1'\n" + MAPPING
+    _load(db, lake, _csv(tmp_path / "pupils.csv", GOOD), mapping=versioned)
+    with pytest.raises(ConflictError):
+        _load(
+            db,
+            lake,
+            _csv(tmp_path / "more.csv", GOOD[:1]),
+            mapping=versioned.replace("  nhs_number: nhs\n", ""),
+        )
+
+
+def test_the_same_file_through_a_new_mapping_version_loads_again(
+    db: Session, lake: Lake, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "pupils.csv", GOOD)
+    first = _load(db, lake, path)
+    again = _load(db, lake, path, mapping=MAPPING.replace("  nhs_number: nhs\n", ""))
+    assert again.duplicate_of is None and again.batch_id != first.batch_id
+    assert _current(db, lake, "SELECT count(*) FROM person")[0][0] == 3
+
+
+SPEND = """\
+source: spend
+agency: Testford Schools
+entity: spend_line
+format: {type: csv}
+columns: {agency: agency, service: service, period: period, amount: amount, theme: theme}
+"""
+
+
+def test_a_later_spend_file_replaces_the_lines_it_repeats(db: Session, lake: Lake, tmp_path: Path) -> None:
+    header = ["agency", "service", "period", "amount", "theme"]
+    first = [
+        ["Schools", "Teaching", "2024-25", "100", "education"],
+        ["Schools", "Meals", "2024-25", "£1,250.50", "health"],
+    ]
+    loads = [
+        service.ingest_file(
+            db,
+            source_name="spend",
+            path=_csv(tmp_path / name, rows, header=header),
+            lake=lake,
+            by="test",
+            now=MOMENT,
+            mapping=parse_mapping(SPEND, file="spend.yaml"),
+        )
+        for name, rows in (
+            ("a.csv", first),
+            (
+                "b.csv",
+                [
+                    ["Schools", "Teaching", "2024-25", "120", "education"],
+                    ["Schools", "Trips", "2024-25", "", "education"],
+                ],
+            ),
+        )
+    ]
+    assert loads[1].rows_quarantined == 1
+    (no_amount,) = db.scalars(select(QuarantinedRow)).all()
+    assert (no_amount.reason, no_amount.column_name) == ("no_amount", "amount")
+    lines = _current(db, lake, "SELECT service, amount FROM spend_line ORDER BY service")
+    assert lines == [("Meals", 1250.5), ("Teaching", 120.0)]

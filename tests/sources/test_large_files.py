@@ -66,7 +66,7 @@ def _load(tmp_path: Path, rows: int) -> tuple[int, int]:
         text=True,
         check=True,
     )
-    loaded, peak_mb = finished.stdout.split()
+    loaded, peak_mb = finished.stdout.split()[-2:]  # the last line; anything before it is chatter
     return int(loaded), int(peak_mb)
 
 

@@ -71,12 +71,17 @@ class IngestError(WholeplaceError):
         self.column = column
         self.line = line
 
-    def __str__(self) -> str:
-        where = [self.file]
+    @property
+    def where(self) -> str:
+        """The file, and the line of a mapping or the row and column of a file: "pupils.csv, row 7, column 'dob'"."""
+        parts = [self.file]
         if self.line is not None:
-            where.append(f"line {self.line}")
+            parts.append(f"line {self.line}")
         if self.row is not None:
-            where.append(f"row {self.row}")
+            parts.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {super().__str__()}"
+            parts.append(f"column {self.column!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {super().__str__()}"

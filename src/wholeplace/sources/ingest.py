@@ -228,6 +228,7 @@ def _set_aside_duplicates(staged: StagedBatch, entity: str, record_id_column: st
     with duckdb.connect() as connection:
         # Bounded memory for files of any size: DuckDB spills to the staging folder beyond this.
         connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        connection.execute("SET enable_progress_bar = false")
         connection.execute(f"SET temp_directory = '{staged.folder / 'spill'}'")
         duplicates = connection.execute(
             f"""

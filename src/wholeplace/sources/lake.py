@@ -16,6 +16,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 
 ENTITIES = ("person", "spend_line", "involvement", "event", "relationship")
 BLOCK_ENTITIES = ("involvement", "event", "relationship")
+SPEND_LINE_KEY = ("agency", "service", "period", "area", "cost_type", "theme")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class Lake:
         row of the latest batch that holds it; an involvement, event or relationship is current while the
         person row it came with is."""
         connection = duckdb.connect()
+        connection.execute("SET enable_progress_bar = false")
         connection.execute("CREATE TABLE batches (batch VARCHAR, source VARCHAR, sequence INTEGER)")
         connection.executemany(
             "INSERT INTO batches VALUES (?, ?, ?)", [(str(b.batch_id), b.source, b.sequence) for b in batches]
@@ -145,4 +147,13 @@ def _current_views(connection: duckdb.DuckDBPyConnection) -> None:
                     """  # noqa: S608
                 )
     if "spend_line_rows" in views:
-        connection.execute("CREATE VIEW spend_line AS SELECT * FROM spend_line_rows")
+        # A later batch's lines replace the earlier lines of the same service, period, area, type and theme.
+        columns = {row[0] for row in connection.execute("DESCRIBE spend_line_rows").fetchall()}
+        key = ", ".join(f"s.{name}" for name in SPEND_LINE_KEY if name in columns)
+        connection.execute(
+            f"""
+            CREATE VIEW spend_line AS
+            SELECT s.* FROM spend_line_rows s JOIN batches b USING (batch)
+            QUALIFY b.sequence = max(b.sequence) OVER (PARTITION BY s.source, {key})
+            """  # noqa: S608
+        )

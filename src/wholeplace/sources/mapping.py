@@ -279,8 +279,13 @@ class _Reader:
                 raise self.error(
                     here, f"{name} must name one column, or be a block with column: and its options."
                 )
+            if name == "full_name":
+                raise self.error(
+                    here, "full_name needs order: given_first, family_first or family_first_comma."
+                )
             fixed_type = name == "type" and entity.name in BLOCKS.values()
             if fixed_type:
+                self.codes({str(given): str(given)}, standard.codes, here)
                 return FieldSpec(name, None, line, value=str(given))
             return FieldSpec(
                 name,
@@ -301,14 +306,14 @@ class _Reader:
             raise self.error(here, f"{name} needs either column: or value:, not both or neither.")
         codes = self.codes(given.get("codes"), standard.codes, (*here, "codes"))
         order = given.get("order")
-        if name == "full_name" or name == "other_person":
+        if name == "full_name":
             if order is not None and order not in NAME_ORDERS:
                 raise self.error(
                     (*here, "order"),
                     f"{order!r} is not a name order.",
                     f"Use one of: {', '.join(NAME_ORDERS)}.",
                 )
-            if name == "full_name" and order is None:
+            if order is None:
                 raise self.error(
                     here, "full_name needs order: given_first, family_first or family_first_comma."
                 )

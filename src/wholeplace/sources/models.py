@@ -35,7 +35,7 @@ class Batch(Base):
 
     __tablename__ = "ingest_batch"
     __table_args__ = (
-        UniqueConstraint("source_id", "content_hash", name="uq_ingest_batch_source_hash"),
+        UniqueConstraint("source_id", "content_hash", "mapping_version", name="uq_ingest_batch_source_hash"),
         UniqueConstraint("source_id", "sequence", name="uq_ingest_batch_source_sequence"),
     )
 

@@ -394,8 +394,9 @@ def _sniff_delimiter(start: _TextStart) -> str:
     if not start.complete:
         text = text[: text.rfind("\n") + 1]
     scores = {delimiter: _delimiter_score(text, delimiter) for delimiter in _DELIMITERS}
-    best = max(_DELIMITERS, key=scores.__getitem__)
-    return best if scores[best][1] > 1 else ","
+    splitting = [delimiter for delimiter in _DELIMITERS if scores[delimiter][1] > 1]
+    # One column always splits consistently, so only delimiters that make several columns compete.
+    return max(splitting, key=scores.__getitem__) if splitting else ","
 
 
 def _delimiter_score(text: str, delimiter: str) -> tuple[float, int]:

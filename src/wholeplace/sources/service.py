@@ -155,7 +155,12 @@ def register_source(
             f"The source {name!r} belongs to {source.agency.name}, not {agency_name}.",
             fix="Give the new source another name.",
         )
-    changed = source.mapping_version != mapping.version
+    changed = source.mapping_text != mapping.text
+    if changed and source.mapping_version == mapping.version:
+        raise ConflictError(
+            f"The mapping of {name!r} has changed but still declares version {mapping.version!r}.",
+            fix="Give the changed mapping a new version:, so every batch records which mapping made it.",
+        )
     if changed:
         source.mapping_text, source.mapping_version, source.updated_at = mapping.text, mapping.version, now
         source.entity, source.description = mapping.entity.name, mapping.description
@@ -180,16 +185,17 @@ def ingest_file(
 ) -> IngestResult:
     """Load a file into a source: all its good rows, or nothing; the same file twice changes nothing."""
     file_name = file_name or path.name
-    if mapping is not None:
-        register_source(db, mapping=mapping, name=source_name, by=by, now=now)
-    source = require_source(db, source_name)
-    mapping = mapping or mapping_of(source)
+    given = mapping
+    mapping = given or mapping_of(require_source(db, source_name))
     content_hash, size = ingest.file_digest(path)
-    earlier = _batch_with_hash(db, source, content_hash)
-    if earlier is not None:
-        return _duplicate(earlier)
     with open_source_file(path, mapping.file_format, chunk_rows=chunk_rows) as extract:
         mapping.check_columns(extract.columns, file=file_name)
+        if given is not None:
+            register_source(db, mapping=given, name=source_name, by=by, now=now)
+        source = require_source(db, source_name)
+        earlier = _batch_with_hash(db, source, content_hash, mapping.version)
+        if earlier is not None:
+            return _duplicate(earlier)
         return _load(
             db,
             source=source,
@@ -226,7 +232,7 @@ def push_records(
     mapping = _standard_named_mapping(stored, records)
     canonical = json.dumps(records, sort_keys=True, separators=(",", ":"), default=str).encode()
     content_hash = hashlib.sha256(canonical).hexdigest()
-    earlier = _batch_with_hash(db, source, content_hash)
+    earlier = _batch_with_hash(db, source, content_hash, mapping.version)
     if earlier is not None:
         return _duplicate(earlier)
     return _load(
@@ -326,9 +332,14 @@ def _insert_quarantine(db: Session, batch_id: uuid.UUID, rows: list[Quarantined]
         )
 
 
-def _batch_with_hash(db: Session, source: Source, content_hash: str) -> Batch | None:
+def _batch_with_hash(db: Session, source: Source, content_hash: str, mapping_version: str) -> Batch | None:
+    """The batch that already loaded these bytes through this version of the mapping, if one did."""
     return db.scalars(
-        select(Batch).where(Batch.source_id == source.id, Batch.content_hash == content_hash)
+        select(Batch).where(
+            Batch.source_id == source.id,
+            Batch.content_hash == content_hash,
+            Batch.mapping_version == mapping_version,
+        )
     ).first()
 
 
@@ -345,7 +356,9 @@ def _standard_named_mapping(stored: Mapping, records: list[dict[str, Any]]) -> M
     """The mapping for records named as the standard names them: each field its own column, dates ISO."""
     entity = stored.entity
     keys = sorted({key for record in records for key in record})
-    unknown = [key for key in keys if key != "record_id" and entity.field(key) is None]
+    unknown = [
+        key for key in keys if key != "record_id" and (entity.field(key) is None or key == "full_name")
+    ]
     if unknown:
         raise InvalidInputError(
             f"{unknown[0]!r} is not a field of the standard {entity.name}.",

@@ -143,7 +143,7 @@ PERSON = Entity(
             "identifier",
             "The national insurance number.",
             "Two allocated prefix letters, six digits, an optional suffix A-D; kept as its eight-character stem.",
-            "QQ123456",
+            "JK552301",
         ),
         Field(
             "upn",

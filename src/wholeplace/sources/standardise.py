@@ -301,7 +301,8 @@ def date_format_drift(values: Strings, fmt: str) -> int | None:
     positions = np.flatnonzero(_is_present(present))
     if not len(positions):
         return None
-    misfit = ~_matches(present, _date_pattern(fmt))[positions]
+    fits = _matches(present, _date_pattern(fmt)) | _matches(present, ISO_DATE)  # ISO is accepted everywhere
+    misfit = ~fits[positions]
     misfits_minus_fits_from = np.cumsum(np.where(misfit, 1, -1)[::-1])[::-1]
     start = int(np.argmax(misfits_minus_fits_from))
     if misfits_minus_fits_from[start] <= 0 or int(misfit[start:].sum()) < DRIFT_MIN_CELLS:

@@ -305,14 +305,23 @@ def _set_aside(standard: pa.Table, mapping: Mapping, chunk: Chunk) -> tuple[pa.A
         for row in chunk.malformed
     ]
     numbers = standard.column("row_number").to_numpy()
-    column = mapping.record_id if mapping.record_id else None
     for index in np.flatnonzero(reasons != None).tolist():  # noqa: E711 - elementwise on an object array
         reason = str(reasons[index])
-        value = standard.column("record_id")[index].as_py() if "record_id" in standard.column_names else None
+        column, value = _culprit(reason, standard, mapping, index)
         quarantined.append(
             Quarantined(int(numbers[index]), column, value, reason, REASON_TEXT[reason], FIX_FOR[reason])
         )
     return pa.array(reasons == None), quarantined  # noqa: E711
+
+
+def _culprit(reason: str, standard: pa.Table, mapping: Mapping, index: int) -> tuple[str | None, str | None]:
+    """The source column a set-aside row is about, and its value there."""
+    if reason == "no_amount":
+        spec = mapping.spec("amount")
+        return (spec.column if spec else None), standard.column("amount_original")[index].as_py()
+    if "record_id" in standard.column_names:
+        return mapping.record_id, standard.column("record_id")[index].as_py()
+    return None, None
 
 
 def _block_rows(

@@ -52,7 +52,9 @@ def upgrade() -> None:
         sa.Column("quality", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["source_id"], ["source.id"], name=op.f("fk_ingest_batch_source_id_source")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_batch")),
-        sa.UniqueConstraint("source_id", "content_hash", name="uq_ingest_batch_source_hash"),
+        sa.UniqueConstraint(
+            "source_id", "content_hash", "mapping_version", name="uq_ingest_batch_source_hash"
+        ),
         sa.UniqueConstraint("source_id", "sequence", name="uq_ingest_batch_source_sequence"),
     )
     op.create_table(
