@@ -88,7 +88,7 @@ def test_an_administrator_walks_every_administration_page(page: Page) -> None:
     check_page(page, "admin-user-new")
     page.get_by_label("Full name").fill("Nia Roberts")
     page.get_by_label("Username").fill("nia")
-    page.get_by_label("Agency").select_option(label="Riverford Homes")
+    page.get_by_label("Agency", exact=True).select_option(label="Riverford Homes")
     page.get_by_label("Practitioner").check()
     page.get_by_label("First password").fill("a long first password")
     page.get_by_role("button", name="Add user").click()
@@ -99,7 +99,7 @@ def test_an_administrator_walks_every_administration_page(page: Page) -> None:
 
     page.goto("/admin/tokens/new")
     check_page(page, "admin-token-new")
-    page.get_by_label("Agency").select_option(label="Riverford Schools")
+    page.get_by_label("Agency", exact=True).select_option(label="Riverford Schools")
     page.get_by_label("Name").fill("Schools MIS nightly feed")
     page.get_by_label("Read the place and its agencies").check()
     page.get_by_role("button", name="Issue token").click()
