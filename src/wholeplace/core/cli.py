@@ -55,7 +55,7 @@ def place_create(
     name: Annotated[str, typer.Argument(help="The place's name, for example Riverford.")],
 ) -> None:
     """Create the place this database serves."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     with in_transaction(runtime.sessions) as db:
         place = service.create_place(db, name=name, now=runtime.clock())
     typer.echo(f"Created the place {place.name}.")
@@ -68,7 +68,7 @@ def place_add_agency(
     sector: Annotated[Sector, typer.Option(help="The agency's sector.")],
 ) -> None:
     """Add an agency to the place."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     with in_transaction(runtime.sessions) as db:
         agency = service.add_agency(db, name=name, kind=kind, sector=sector, now=runtime.clock())
     typer.echo(f"Added the agency {agency.name}.")
@@ -77,7 +77,7 @@ def place_add_agency(
 @place_app.command("show")
 def place_show() -> None:
     """Show the place and its agencies."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     with runtime.sessions() as db:
         place = service.require_place(db)
         table = Table("agency", "kind", "sector", title=place.name)
@@ -98,7 +98,7 @@ def users_create(
     ] = None,
 ) -> None:
     """Create a staff user; asks for the password unless --password-env names a variable holding it."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     password = _password(password_env)
     with in_transaction(runtime.sessions) as db:
         found = service.find_agency(db, agency)
@@ -123,7 +123,7 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """List staff users, their agency and roles."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     table = Table("username", "name", "agency", "roles", "active")
     with runtime.sessions() as db:
         for user in service.list_users(db):
@@ -144,7 +144,7 @@ def tokens_create(
     scope: Annotated[list[Scope], typer.Option(help="A scope; repeat for several.")],
 ) -> None:
     """Issue an API token; it is printed once and only its hash is kept."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     with in_transaction(runtime.sessions) as db:
         found = service.find_agency(db, agency)
         if found is None:
@@ -160,7 +160,7 @@ def tokens_revoke(
     lookup: Annotated[str, typer.Argument(help="The token, or its 16-character id after wp_.")],
 ) -> None:
     """Revoke a token: requests using it are refused from then on."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     wanted = lookup.removeprefix("wp_")[:16]
     with in_transaction(runtime.sessions) as db:
         match = next((token for token in service.list_api_tokens(db) if token.lookup == wanted), None)
@@ -168,12 +168,6 @@ def tokens_revoke(
             raise NotFoundError(f"No token has the id {wanted!r}.", fix="See the API tokens page for ids.")
         service.revoke_api_token(db, match.id, by="cli", now=runtime.clock())
     typer.echo(f"Revoked the token {match.name} (wp_{match.lookup}_…).")
-
-
-def _upgraded() -> Runtime:
-    runtime = Runtime.from_settings()
-    runtime.upgrade()
-    return runtime
 
 
 def _password(variable: str | None) -> str:

@@ -28,5 +28,12 @@ class Runtime:
         engine = make_engine(settings.effective_database_url)
         return cls(settings=settings, engine=engine, sessions=session_factory(engine))
 
+    @classmethod
+    def upgraded(cls) -> Runtime:
+        """The runtime the settings describe, its database schema brought up to date."""
+        runtime = cls.from_settings()
+        runtime.upgrade()
+        return runtime
+
     def upgrade(self) -> None:
         upgrade(self.engine)

@@ -39,7 +39,7 @@ def sources_add(
     place: Annotated[str | None, typer.Option(help="The place's name, if the database has none yet.")] = None,
 ) -> None:
     """Register a source with its mapping (or give it a new mapping)."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     parsed = service.read_mapping_file(mapping)
     with in_transaction(runtime.sessions) as db:
         done = service.register_source(
@@ -73,7 +73,7 @@ def sources_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """List the sources, each with its agency and last load."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     rows = []
     with runtime.sessions() as db:
         for source in service.list_sources(db):
@@ -118,7 +118,7 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Load an extract: every row loaded or set aside with its reason, all or nothing, once."""
-    runtime = _upgraded()
+    runtime = Runtime.upgraded()
     parsed = service.read_mapping_file(mapping) if mapping else None
     started = time.perf_counter()
     with (
@@ -153,9 +153,3 @@ def ingest(
             "where the set-aside rows can be downloaded to fix."
         )
         raise typer.Exit(1)
-
-
-def _upgraded() -> Runtime:
-    runtime = Runtime.from_settings()
-    runtime.upgrade()
-    return runtime

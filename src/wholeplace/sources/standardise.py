@@ -301,8 +301,14 @@ def date_format_drift(values: Strings, fmt: str) -> int | None:
     positions = np.flatnonzero(_is_present(present))
     if not len(positions):
         return None
-    fits = _matches(present, _date_pattern(fmt)) | _matches(present, ISO_DATE)  # ISO is accepted everywhere
-    misfit = ~fits[positions]
+    encoded = pc.dictionary_encode(present)  # each distinct date matched once
+    distinct = encoded.dictionary
+    fits_distinct = _matches(distinct, _date_pattern(fmt)) | _matches(
+        distinct, ISO_DATE
+    )  # ISO fits any format
+    indices = np.asarray(pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False))
+    fits = fits_distinct[indices[positions]]
+    misfit = ~fits
     misfits_minus_fits_from = np.cumsum(np.where(misfit, 1, -1)[::-1])[::-1]
     start = int(np.argmax(misfits_minus_fits_from))
     if misfits_minus_fits_from[start] <= 0 or int(misfit[start:].sum()) < DRIFT_MIN_CELLS:

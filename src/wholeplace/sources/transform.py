@@ -103,7 +103,7 @@ def standardise_chunk(chunk: Chunk, mapping: Mapping, *, today: dt.date) -> Stan
     country = _country(table, mapping)
     for spec in mapping.fields:
         values = _values(table, spec)
-        quality.present[spec.field] += int(pc.sum(pc.is_valid(_trimmed(values))).as_py() or 0)
+        quality.present[spec.field] += len(values) - values.null_count
         for name, array in _standard_columns(spec, values, today=today, country=country).items():
             if name.endswith("__problem"):
                 problems.append((name.removesuffix("__problem"), array))
@@ -124,9 +124,10 @@ def standardise_chunk(chunk: Chunk, mapping: Mapping, *, today: dt.date) -> Stan
 
 
 def _values(table: pa.Table, spec: FieldSpec) -> pa.Array:
+    """A field's cells as sent, trimmed, blanks null: the original kept beside the standard value."""
     if spec.column is None:
         return pa.array([spec.value] * table.num_rows, pa.string())
-    return table.column(spec.column).combine_chunks()
+    return _trimmed(table.column(spec.column).combine_chunks())
 
 
 def _trimmed(values: pa.Array) -> pa.Array:
@@ -139,7 +140,7 @@ def _country(table: pa.Table, mapping: Mapping) -> np.ndarray | None:
     spec = mapping.spec("country")
     if spec is None:
         return None
-    country = pc.fill_null(pc.utf8_lower(_trimmed(_values(table, spec))), "")
+    country = pc.fill_null(pc.utf8_lower(_values(table, spec)), "")
     return ~np.isin(np.asarray(country.to_numpy(zero_copy_only=False), dtype=object), list(UK_COUNTRIES))
 
 
@@ -152,7 +153,7 @@ def _standard_columns(
     if kind == "full_name":
         assert spec.order is not None
         split = standardise.split_full_name(values, spec.order)
-        out = {"full_name_original": _trimmed(values)}
+        out = {"full_name_original": values}
         for part, array in (
             ("given_name", split.given),
             ("middle_names", split.middle),
@@ -161,9 +162,9 @@ def _standard_columns(
             out.update(_name_columns(part, array))
         return out
     if kind == "name":
-        return {f"{name}_original": _trimmed(values), **_name_columns(name, values)}
+        return {f"{name}_original": values, **_name_columns(name, values)}
     checked = _checked(kind, spec, values, today=today, country=country)
-    out = {name: checked.value, f"{name}_original": _trimmed(values), f"{name}__problem": checked.problem}
+    out = {name: checked.value, f"{name}_original": values, f"{name}__problem": checked.problem}
     if isinstance(checked, standardise.CheckedPostcodes):
         out["postcode_sector"], out["postcode_district"] = checked.sector, checked.district
     if country is not None and kind == "postcode":
@@ -198,6 +199,7 @@ def _name_columns(name: str, values: pa.Array) -> dict[str, pa.Array]:
         name: parts.display,
         f"{name}_key": parts.key,
         f"{name}_key_ascii": parts.key_ascii,
+        f"{name}_parts": parts.parts,
         f"{name}__problem": parts.problem,
     }
 
@@ -235,12 +237,10 @@ def _checked(
     }
     if kind in checks:
         return checks[kind](values)
-    text = _trimmed(values)
-    return standardise.Checked(value=text, problem=pa.nulls(len(text), pa.string()))
+    return standardise.Checked(value=values, problem=pa.nulls(len(values), pa.string()))
 
 
-def _uprns(values: pa.Array) -> standardise.Checked:
-    text = _trimmed(values)
+def _uprns(text: pa.Array) -> standardise.Checked:
     digits = pc.match_substring_regex(text, r"^\d{1,12}$")
     bad = pc.and_(pc.is_valid(text), pc.invert(pc.fill_null(digits, False)))
     return standardise.Checked(
@@ -250,7 +250,7 @@ def _uprns(values: pa.Array) -> standardise.Checked:
 
 
 def _amounts(values: pa.Array) -> standardise.Checked:
-    text = pc.replace_substring_regex(_trimmed(values), r"[£,\s]", "")
+    text = pc.replace_substring_regex(values, r"[£,\s]", "")
     number = pc.match_substring_regex(text, r"^-?\d+(\.\d+)?$")
     usable = pc.fill_null(number, False)
     amount = pc.if_else(usable, text, pa.scalar(None, pa.string())).cast(pa.float64())
@@ -262,6 +262,7 @@ def _amounts(values: pa.Array) -> standardise.Checked:
 
 def _problem_lists(problems: list[tuple[str, pa.Array]], rows: int) -> pa.Array:
     """Each row's problems as a list of "field:code" strings (empty where it has none)."""
+    problems = [(name, array) for name, array in problems if array.null_count < len(array)]
     if not problems:
         return pa.ListArray.from_arrays(
             pa.array(np.zeros(rows + 1, dtype=np.int32)), pa.array([], pa.string())
