@@ -99,7 +99,9 @@ def test_a_good_file_loads_every_row_with_standard_values_beside_the_originals(
     assert rows[0][4] == "female" and str(rows[0][5]) == "2014-04-03"
     assert rows[1][1] == "oneill" and rows[1][2:4] == ("RF1 5AB", "rf15ab")
     assert rows[2][1] == "wojcik"
-    assert _current(db, lake, "SELECT family_name_parts FROM person WHERE record_id = 'P2'") == [(["oneill"],)]
+    assert _current(db, lake, "SELECT family_name_parts FROM person WHERE record_id = 'P2'") == [
+        (["oneill"],)
+    ]
     assert sorted(rows[2][6]) == ["nhs_number:bad_check_digit", "postcode:bad_shape"]  # flagged, still loaded
     assert _current(db, lake, "SELECT record_id, type, date FROM event")[0][:2] == ("P2", "school_exclusion")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ def _extract(path: Path, rows: int) -> Path:
     return path
 
 
-def _load(tmp_path: Path, rows: int) -> tuple[int, int]:
+def _load(tmp_path: Path, rows: int, database_url: str) -> tuple[int, int]:
     mapping = tmp_path / "register.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
     extract = _extract(tmp_path / f"register-{rows}.csv", rows)
@@ -65,15 +66,16 @@ def _load(tmp_path: Path, rows: int) -> tuple[int, int]:
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "WHOLEPLACE_DATABASE_URL": database_url},
     )
     loaded, peak_mb = finished.stdout.split()[-2:]  # the last line; anything before it is chatter
     return int(loaded), int(peak_mb)
 
 
 @pytest.mark.slow
-def test_ten_times_the_rows_needs_about_the_same_memory(tmp_path: Path) -> None:
-    small_rows, small_peak = _load(tmp_path, 250_000)
-    large_rows, large_peak = _load(tmp_path, 2_500_000)
+def test_ten_times_the_rows_needs_about_the_same_memory(tmp_path: Path, empty_database_url: str) -> None:
+    small_rows, small_peak = _load(tmp_path, 250_000, empty_database_url)
+    large_rows, large_peak = _load(tmp_path, 2_500_000, empty_database_url)
     assert (small_rows, large_rows) == (250_000, 2_500_000)
     assert (tmp_path / "register-2500000.csv").stat().st_size > 100_000_000
     print(f"peak memory: {small_peak} MB for 250k rows, {large_peak} MB for 2.5M")

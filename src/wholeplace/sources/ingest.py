@@ -84,11 +84,12 @@ def run(
                 _take(in_flight.popleft().result(), outcome, drift, staged, writer, writes)
         while in_flight:
             _take(in_flight.popleft().result(), outcome, drift, staged, writer, writes)
+        repeats = workers.submit(_may_repeat, outcome)  # while the last chunks are written
         for write in writes:
             write.result()
     staged.close()
     row_entity = mapping.entity.name
-    if mapping.record_id is not None and _may_repeat(outcome):
+    if mapping.record_id is not None and repeats.result():
         outcome.quarantined.extend(_set_aside_duplicates(staged, row_entity, mapping.record_id))
     outcome.rows_loaded = sum(pq.ParquetFile(path).metadata.num_rows for path in staged.files(row_entity))
     if outcome.rows_loaded + outcome.rows_quarantined != outcome.rows_read:  # the promise every load keeps
