@@ -99,3 +99,44 @@ def test_an_analyst_checks_a_source_uploads_a_file_and_browses_its_quarantine(
     assert download.value.suggested_filename.startswith(f"quarantine-{SOURCE}-")
     lines = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     assert lines[0][:3] == ["batch", "row", "column"] and len(lines) == 2
+
+
+NEW_SOURCE = "browser_test_register"
+NEW_AGENCY = "Browser Test Agency"
+NEW_MAPPING = f"""\
+source: {NEW_SOURCE}
+agency: {NEW_AGENCY}
+entity: person
+format: {{type: csv, encoding: utf-8, delimiter: ",", header: true}}
+record_id: ref
+columns:
+  given_name: first
+  family_name: last
+"""
+
+
+def test_an_analyst_registers_a_source_after_correcting_its_mapping(page: Page) -> None:
+    sign_in(page, "analyst")
+    page.goto("/sources")
+    page.get_by_role("button", name="Register a source").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Register a source")
+    check_page(page, "sources-new")
+
+    mistaken = NEW_MAPPING.replace("record_id: ref\n", "record_id: ref\ncolour: blue\n")
+    page.get_by_label("Or paste the mapping").fill(mistaken)
+    page.get_by_role("button", name="Register the source").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Pasted mapping, line 6: 'colour' is not part of a mapping")
+    expect(page.get_by_label("Or paste the mapping")).to_have_value(mistaken)
+    check_page(page, "sources-new-error")
+
+    page.get_by_label("Or paste the mapping").fill(NEW_MAPPING)
+    page.get_by_label("Kind of agency").select_option("voluntary")
+    page.get_by_label("Sector").select_option("housing")
+    page.get_by_role("button", name="Register the source").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(NEW_SOURCE)
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        f"Registered the source {NEW_SOURCE} of {NEW_AGENCY}"
+    )
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"added the agency {NEW_AGENCY}")
+    check_page(page, "sources-new-registered")

@@ -131,3 +131,9 @@ columns: {agency: agency, service: service, period: period, amount: amount}
     assert parse_mapping(spend, file="s.yaml").record_id is None
     error = _error(spend + "events:\n  - type: x\n")
     assert "only be declared in a person mapping" in error.problem
+
+
+@pytest.mark.parametrize("name", ["new", "upload", "a/b", "two words", ""])
+def test_a_source_name_that_no_page_could_show_is_refused(name: str) -> None:
+    error = _error(SCHOOLS.replace("source: schools", f"source: '{name}'"))
+    assert error.line == 1

@@ -19,10 +19,12 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.support import factories
 from tests.support.factories import MOMENT
 from tests.support.web import csrf_from
 from tests.web.conftest import SignedInAs
-from wholeplace.core.roles import Role
+from wholeplace.core.models import Agency
+from wholeplace.core.roles import Role, Sector
 from wholeplace.core.settings import Settings
 from wholeplace.sources import service
 from wholeplace.sources.lake import Lake
@@ -493,3 +495,204 @@ def test_an_upload_whose_sender_goes_away_loads_nothing_and_is_not_logged_as_a_c
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
     assert "unhandled error" not in caplog.text
     assert batches(db) == 0
+
+
+# ---------------------------------------------------------------- registering a source
+
+
+NEW_AGENCY_MAPPING = MAPPING.replace("Testford Homes", "Testford Youth Trust")
+
+
+def register_by_page(
+    client: TestClient,
+    *,
+    text: str = "",
+    file: tuple[str, bytes] | None = None,
+    kind: str = "voluntary",
+    sector: str = "voluntary",
+) -> Response:
+    form = client.get("/sources/new")
+    assert form.status_code == 200
+    return client.post(
+        "/sources/new",
+        data={"csrf_token": csrf_from(form), "mapping_text": text, "kind": kind, "sector": sector},
+        files={"mapping_file": (file[0], file[1], "application/yaml") if file else ("", b"", "")},
+        follow_redirects=False,
+    )
+
+
+def banner(page: str) -> str:
+    found = re.search(r'<div class="govuk-notification-banner.*?</div>\s*</div>', page, flags=re.DOTALL)
+    assert found, "the page has no notification banner"
+    return _text(found.group(0))
+
+
+def error_summary(page: str) -> str:
+    found = re.search(r'<div class="govuk-error-summary.*?</ul>', page, flags=re.DOTALL)
+    assert found, "the page has no error summary"
+    return _text(found.group(0))
+
+
+def sources_and_agencies(db: Session) -> tuple[list[str], list[str]]:
+    db.expire_all()
+    return (
+        [source.name for source in service.list_sources(db)],
+        [agency.name for agency in db.scalars(select(Agency).order_by(Agency.name))],
+    )
+
+
+def test_only_analysts_can_register_a_source(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    signed_in_as(Role.ADMINISTRATOR, Role.PRACTITIONER)
+    assert client.get("/sources/new").status_code == 403
+    token = csrf_from(client.get("/"))
+    response = client.post("/sources/new", data={"csrf_token": token, "mapping_text": NEW_AGENCY_MAPPING})
+    assert response.status_code == 403
+    assert service.find_source(db, "tenants") is None
+
+
+def test_the_list_links_to_registering_a_source(client: TestClient, signed_in_as: SignedInAs) -> None:
+    signed_in_as(Role.ANALYST)
+    page = client.get("/sources").text
+    assert page.count('href="/sources/new"') == 2  # the button, and the empty state's link
+    assert "Register a source" in page
+
+
+def test_a_pasted_mapping_registers_the_source_and_its_new_agency(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    analyst = signed_in_as(Role.ANALYST)
+    response = register_by_page(client, text=NEW_AGENCY_MAPPING, kind="voluntary", sector="housing")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sources/tenants?registered=")
+    source = service.require_source(db, "tenants")
+    assert source.agency.name == "Testford Youth Trust"
+    assert (source.agency.kind, source.agency.sector) == ("voluntary", "housing")
+    assert source.created_by == f"{analyst.full_name} ({analyst.username})"
+    told = banner(client.get(response.headers["location"]).text)
+    assert "Registered the source tenants of Testford Youth Trust" in told
+    assert "added the agency Testford Youth Trust to the place" in told
+
+
+def test_a_mapping_file_registers_the_source_for_an_agency_the_place_has(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    factories.agency(db, "Testford Homes", sector=Sector.HOUSING)
+    db.commit()
+    signed_in_as(Role.ANALYST)
+    response = register_by_page(
+        client, file=("tenants.yaml", MAPPING.encode()), kind="private", sector="police"
+    )
+    assert response.status_code == 303
+    source = service.require_source(db, "tenants")
+    assert (source.agency.kind, source.agency.sector) == ("public", "housing")  # the agency keeps its own
+    told = banner(client.get(response.headers["location"]).text)
+    assert "Registered the source tenants of Testford Homes" in told and "added the agency" not in told
+
+
+def test_a_mapping_with_an_unknown_key_is_refused_at_its_line_and_nothing_is_created(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    signed_in_as(Role.ANALYST)
+    before = sources_and_agencies(db)
+    wrong = NEW_AGENCY_MAPPING.replace("record_id: ref\n", "record_id: ref\ncolour: blue\n")
+    response = register_by_page(client, text=wrong)
+    assert response.status_code == 400
+    told = error_summary(response.text)
+    assert "Pasted mapping, line 6" in told and "'colour' is not part of a mapping" in told
+    assert 'href="#mapping_text"' in response.text
+    assert "colour: blue" in html.unescape(response.text)  # the pasted text is kept to correct
+    assert sources_and_agencies(db) == before
+
+
+def test_a_mapping_file_with_an_unknown_key_names_the_file_and_line(
+    client: TestClient, signed_in_as: SignedInAs
+) -> None:
+    signed_in_as(Role.ANALYST)
+    wrong = MAPPING.replace("entity: person\n", "entity: person\nshape: long\n")
+    response = register_by_page(client, file=("tenants.yaml", wrong.encode()))
+    assert response.status_code == 400
+    assert "tenants.yaml, line 4: 'shape' is not part of a mapping" in error_summary(response.text)
+
+
+def test_registering_the_same_mapping_again_changes_nothing(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    register(db)
+    signed_in_as(Role.ANALYST)
+    response = register_by_page(client, text=MAPPING)
+    assert response.status_code == 303
+    told = banner(client.get(response.headers["location"]).text)
+    assert "The source tenants already has this mapping (version" in told and "nothing changed" in told
+
+
+def test_a_changed_mapping_with_a_new_version_replaces_the_old(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    register(db)
+    signed_in_as(Role.ANALYST)
+    response = register_by_page(client, text=MAPPING + 'version: "2"\n')
+    assert response.status_code == 303
+    assert service.require_source(db, "tenants").mapping_version == "2"
+    assert "Gave the source tenants a new mapping (version 2)" in banner(
+        client.get(response.headers["location"]).text
+    )
+
+
+def test_a_changed_mapping_keeping_its_version_is_refused(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    register(db, MAPPING + 'version: "1"\n')
+    signed_in_as(Role.ANALYST)
+    changed = MAPPING.replace("  postcode: postcode\n", "") + 'version: "1"\n'
+    response = register_by_page(client, text=changed)
+    assert response.status_code == 400
+    assert "has changed but still declares version '1'" in error_summary(response.text)
+    db.expire_all()
+    assert "postcode: postcode" in service.require_source(db, "tenants").mapping_text
+
+
+@pytest.mark.parametrize("name", ["new", "upload"])
+def test_a_source_cannot_take_the_name_of_a_page(
+    client: TestClient, signed_in_as: SignedInAs, db: Session, name: str
+) -> None:
+    signed_in_as(Role.ANALYST)
+    response = register_by_page(client, text=NEW_AGENCY_MAPPING.replace("source: tenants", f"source: {name}"))
+    assert response.status_code == 400
+    assert f"A source cannot be called '{name}'" in error_summary(response.text)
+    assert service.find_source(db, name) is None
+
+
+def test_a_mapping_both_uploaded_and_pasted_is_refused(client: TestClient, signed_in_as: SignedInAs) -> None:
+    signed_in_as(Role.ANALYST)
+    response = register_by_page(client, text=MAPPING, file=("tenants.yaml", MAPPING.encode()))
+    assert response.status_code == 400
+    assert "either as a file or pasted in, not both" in error_summary(response.text)
+
+
+def test_no_mapping_at_all_is_asked_for(client: TestClient, signed_in_as: SignedInAs) -> None:
+    signed_in_as(Role.ANALYST)
+    response = register_by_page(client)
+    assert response.status_code == 400
+    assert "Choose the mapping file, or paste the mapping in" in error_summary(response.text)
+
+
+def test_a_mapping_file_over_a_megabyte_is_refused(
+    client: TestClient, signed_in_as: SignedInAs, db: Session
+) -> None:
+    signed_in_as(Role.ANALYST)
+    large = (MAPPING + "#" * (1 << 20)).encode()
+    response = register_by_page(client, file=("tenants.yaml", large))
+    assert response.status_code == 400
+    assert "The mapping file must be smaller than 1 MB" in error_summary(response.text)
+    assert service.find_source(db, "tenants") is None
+
+
+def test_a_kind_not_on_the_list_is_refused(client: TestClient, signed_in_as: SignedInAs, db: Session) -> None:
+    signed_in_as(Role.ANALYST)
+    response = register_by_page(client, text=NEW_AGENCY_MAPPING, kind="imaginary")
+    assert response.status_code == 400
+    assert "Select the kind of agency" in error_summary(response.text)
+    assert 'href="#kind"' in response.text
+    assert service.find_source(db, "tenants") is None

@@ -4,6 +4,7 @@ so a fault is reported where it is, and checked against the standard and the fil
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -31,6 +32,8 @@ TOP_LEVEL_KEYS = {
     "version",
     "description",
 }
+SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+RESERVED_SOURCE_NAMES = frozenset({"new", "upload"})
 BLOCKS = {"involvements": "involvement", "events": "event", "relationships": "relationship"}
 SPEC_KEYS = {"column", "format", "codes", "order", "value"}
 FORMAT_KEYS = {"type", "encoding", "delimiter", "header", "sheet"}
@@ -129,7 +132,7 @@ def parse_mapping(text: str, *, file: str) -> Mapping:
     if not isinstance(columns, dict) or not columns:
         raise reader.error(("columns",) if "columns" in tree else (), "The mapping has no columns block.")
     return Mapping(
-        source=reader.required_text(tree, ("source",)),
+        source=reader.source_name(tree),
         agency=reader.required_text(tree, ("agency",)),
         entity=entity,
         file_format=reader.file_format(tree),
@@ -205,6 +208,17 @@ class _Reader:
         if isinstance(value, dict | list) or str(value).strip() == "":
             raise self.error(path, f"{path[-1]!s} must be a single name.")
         return str(value).strip()
+
+    def source_name(self, tree: dict[str, Any]) -> str:
+        name = self.required_text(tree, ("source",))
+        if name in RESERVED_SOURCE_NAMES or not SOURCE_NAME.match(name):
+            raise self.error(
+                ("source",),
+                f"A source cannot be called {name!r}.",
+                "A source's name is letters, digits, underscores and hyphens, and not "
+                f"{' or '.join(sorted(RESERVED_SOURCE_NAMES))} (the addresses of pages of their own).",
+            )
+        return name
 
     def entity(self, tree: dict[str, Any]) -> Entity:
         name = self.required_text(tree, ("entity",))

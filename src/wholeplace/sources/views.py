@@ -1,4 +1,5 @@
-"""Pages of the sources domain: each source, its loads, quality and quarantine, and a file upload."""
+"""Pages of the sources domain: each source, its loads, quality and quarantine, a file upload, and registering
+a source with its mapping."""
 
 from __future__ import annotations
 
@@ -17,17 +18,18 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 
-from wholeplace.core.errors import NotFoundError, WholeplaceError
-from wholeplace.core.roles import Role
+from wholeplace.core.errors import IngestError, NotFoundError, WholeplaceError
+from wholeplace.core.roles import AgencyKind, Role, Sector
 from wholeplace.sources import profile, service
 from wholeplace.sources.lake import Lake
+from wholeplace.sources.mapping import Mapping, parse_mapping
 from wholeplace.sources.models import Batch, Source
 from wholeplace.sources.standard import ENTITIES
 from wholeplace.web.access import Viewer, allow
-from wholeplace.web.requests import CurrentViewer, Db, Form, Now, field
+from wholeplace.web.requests import CurrentViewer, Db, Form, Now, choice, field
 from wholeplace.web.templating import NavigationEntry, render
 
 ANALYST = frozenset({Role.ANALYST})
@@ -55,6 +57,10 @@ UPLOAD_INTERRUPTED = (
     "and upload it."
 )
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^\w .()-]+")
+MAX_MAPPING_BYTES = 1 << 20
+PASTED_MAPPING = "Pasted mapping"
+# Addresses under /sources/ that are pages of their own, so no source may take them for its name.
+REGISTRATION_OUTCOMES = ("registered", "remapped", "unchanged")
 
 router = APIRouter()
 
@@ -196,6 +202,123 @@ def _upload_form(
     return render(request, "sources/upload.html", context, status_code=400 if errors else 200)
 
 
+# ---------------------------------------------------------------- registering a source (before /sources/{name})
+
+
+@router.get("/sources/new", response_class=HTMLResponse)
+@allow(Role.ANALYST)
+def register_page(request: Request) -> Response:
+    return _register_form(request, values={})
+
+
+@allow(Role.ANALYST)
+def register(request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form) -> Response:
+    """Register a source with its mapping, or give a registered one a new mapping, as `wholeplace sources add`
+    does. The mapping comes as a file or pasted; the agency's kind and sector count only for a new agency."""
+    values = {name: field(data, name) for name in ("kind", "sector")}
+    values["mapping_text"] = _pasted(data)
+    where = "mapping_file"
+    try:
+        mapping, where = _given_mapping(data)
+        kind = choice(data, "kind", AgencyKind, label="kind of agency")
+        sector = choice(data, "sector", Sector, label="sector")
+        # A savepoint, so a refused mapping leaves no agency or place behind.
+        with db.begin_nested():
+            done = service.register_source(
+                db, mapping=mapping, kind=kind, sector=sector, by=_loaded_by(viewer), now=now
+            )
+    except _MappingFormError as mistake:
+        return _register_form(request, values=values, errors={mistake.field: mistake.message})
+    except WholeplaceError as error:
+        named = getattr(error, "field", None)
+        at = named if named in ("kind", "sector") else where
+        return _register_form(request, values=values, errors={at: str(error)})
+    finally:
+        uploaded = data.get("mapping_file")
+        if isinstance(uploaded, UploadFile):
+            uploaded.file.close()
+    if done.created_source:
+        outcome = "registered"
+    elif done.mapping_changed:
+        outcome = "remapped"
+    else:
+        outcome = "unchanged"
+    told = {outcome: mapping.version, **({"agency": "added"} if done.created_agency else {})}
+    query = urlencode(told)
+    return RedirectResponse(f"/sources/{quote(done.source.name, safe='')}?{query}", status_code=303)
+
+
+router.add_api_route(
+    "/sources/new",
+    register,
+    methods=["POST"],
+    response_class=HTMLResponse,
+    route_class_override=_UploadRoute,
+)
+
+
+class _MappingFormError(Exception):
+    """The form's mapping cannot be read, before it is parsed: which field, and what to do."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _pasted(data: FormData) -> str:
+    value = data.get("mapping_text")
+    return value if isinstance(value, str) else ""
+
+
+def _given_mapping(data: FormData) -> tuple[Mapping, str]:
+    """The mapping the form carries, parsed, and the field it came from (where a fault in it is shown)."""
+    uploaded = data.get("mapping_file")
+    chosen = uploaded if isinstance(uploaded, UploadFile) and uploaded.filename else None
+    pasted = _pasted(data)
+    if chosen is not None and pasted.strip():
+        raise _MappingFormError(
+            "mapping_text",
+            "Give the mapping either as a file or pasted in, not both: clear the pasted text to use the file.",
+        )
+    if chosen is not None:
+        where, file_name = "mapping_file", _safe_file_name(chosen.filename or "")
+        chosen.file.seek(0)
+        content = chosen.file.read(MAX_MAPPING_BYTES + 1)
+        if len(content) > MAX_MAPPING_BYTES:
+            raise _MappingFormError(where, "The mapping file must be smaller than 1 MB.")
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _MappingFormError(where, f"{file_name} is not a YAML file in UTF-8.") from None
+    elif pasted.strip():
+        where, file_name, text = "mapping_text", PASTED_MAPPING, pasted
+        if len(text.encode("utf-8")) > MAX_MAPPING_BYTES:
+            raise _MappingFormError(where, "The mapping must be smaller than 1 MB.")
+    else:
+        raise _MappingFormError("mapping_file", "Choose the mapping file, or paste the mapping in")
+    try:
+        mapping = parse_mapping(text, file=file_name)
+    except IngestError as error:
+        raise _MappingFormError(where, str(error)) from None
+    return mapping, where
+
+
+def _register_form(
+    request: Request, *, values: dict[str, str], errors: dict[str, str] | None = None
+) -> Response:
+    title = "Register a source"
+    context = {
+        "title": f"Error: {title}" if errors else title,
+        "values": {"kind": AgencyKind.PUBLIC.value, "sector": Sector.LOCAL_GOVERNMENT.value, **values},
+        "kinds": list(AgencyKind),
+        "sectors": list(Sector),
+        "max_size": "1 MB",
+        "errors": errors or {},
+    }
+    return render(request, "sources/new.html", context, status_code=400 if errors else 200)
+
+
 # ---------------------------------------------------------------- one source
 
 
@@ -216,6 +339,7 @@ def source_page(request: Request, db: Db, name: str) -> Response:
         "quality": profile.field_quality(service.quality_of(latest), order=order) if latest else [],
         "distributions": _distributions(request, db, source),
         "banner": _banner(request, batches),
+        "registration": _registration_banner(request, source),
         "small_count": profile.SMALL_COUNT,
     }
     return render(request, "sources/source.html", context)
@@ -237,6 +361,22 @@ def _banner(request: Request, batches: list[Batch]) -> dict[str, Any] | None:
         batch = next((batch for batch in batches if str(batch.id) == named), None)
         if batch is not None:
             return {"outcome": outcome, "batch": batch}
+    return None
+
+
+def _registration_banner(request: Request, source: Source) -> dict[str, Any] | None:
+    """What registering the mapping that led here did. The address names the outcome and the mapping's version,
+    but the banner is shown only while the source still has that version, and an added agency only when the
+    agency was created at the same moment as the source."""
+    for outcome in REGISTRATION_OUTCOMES:
+        version = request.query_params.get(outcome)
+        if version is not None and version == source.mapping_version:
+            added_agency = (
+                outcome == "registered"
+                and request.query_params.get("agency") == "added"
+                and source.agency.created_at == source.created_at
+            )
+            return {"outcome": outcome, "version": version, "added_agency": added_agency}
     return None
 
 
