@@ -1,0 +1,1 @@
+"""Identity: person and household resolution across sources, match explanations, review and evaluation."""
