@@ -15,6 +15,7 @@ from wholeplace.core.cli import config_app, db_app, place_app, tokens_app, users
 from wholeplace.core.errors import IngestError, WholeplaceError
 from wholeplace.core.runtime import Runtime
 from wholeplace.demo.cli import demo, generate
+from wholeplace.identity.cli import link_app
 from wholeplace.sources.cli import ingest, sources_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(sources_app, name="sources")
 app.command("ingest")(ingest)
+app.add_typer(link_app, name="link")
 app.command("demo")(demo)
 app.command("generate")(generate)
 

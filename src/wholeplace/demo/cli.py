@@ -17,6 +17,8 @@ from wholeplace.core.runtime import Runtime
 from wholeplace.demo.generate.noise import NoiseRates
 from wholeplace.demo.generate.place import generate_place, generated_with
 from wholeplace.demo.service import DEMO_PASSWORD, build_demo, demo_files, holds_other_place, load_demo_file
+from wholeplace.identity import service as identity
+from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
 
 console = Console()
@@ -81,6 +83,7 @@ def demo(
             generate_place(residents=residents, seed=seed, out=folder)
     typer.echo(f"The demo place's extracts, mappings and truth are in {folder}.")
     _load_demo_files(runtime, folder)
+    _link_demo(runtime)
     table = Table("username", "name", "roles", title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     for user in users:
         table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))
@@ -112,3 +115,15 @@ def _load_demo_files(runtime: Runtime, folder: Path) -> None:
     typer.echo(
         f"Loaded {len(files)} sources through their mappings: {loaded:,} rows new, {set_aside:,} set aside."
     )
+
+
+def _link_demo(runtime: Runtime) -> None:
+    with runtime.sessions() as db:
+        batches = sources.lake_batches(db)
+    with console.status("Linking the demo's person records into people"):
+        summary = identity.link_place(
+            Lake.in_data_dir(runtime.settings.data_dir),
+            batches,
+            secret=runtime.settings.effective_secret_key(),
+        )
+    typer.echo(f"Linked {summary.records:,} person records into {summary.people:,} people.")

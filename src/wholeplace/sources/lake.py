@@ -106,9 +106,11 @@ class Lake:
         connection = duckdb.connect()
         connection.execute("SET enable_progress_bar = false")
         connection.execute("CREATE TABLE batches (batch VARCHAR, source VARCHAR, sequence INTEGER)")
-        connection.executemany(
-            "INSERT INTO batches VALUES (?, ?, ?)", [(str(b.batch_id), b.source, b.sequence) for b in batches]
-        )
+        if batches:
+            connection.executemany(
+                "INSERT INTO batches VALUES (?, ?, ?)",
+                [(str(b.batch_id), b.source, b.sequence) for b in batches],
+            )
         for entity in ENTITIES:
             files = self.files(entity, batches)
             if files:
