@@ -76,13 +76,13 @@ def sources_list(
     runtime = Runtime.upgraded()
     rows = []
     with runtime.sessions() as db:
-        for source in service.list_sources(db):
-            last = service.latest_batch(db, source)
+        for overview in service.source_overviews(db):
+            last = overview.last
             rows.append(
                 {
-                    "source": source.name,
-                    "agency": source.agency.name,
-                    "entity": source.entity,
+                    "source": overview.source.name,
+                    "agency": overview.source.agency.name,
+                    "entity": overview.source.entity,
                     "last_loaded_at": last.loaded_at.isoformat(timespec="seconds") if last else None,
                     "rows_loaded": last.rows_loaded if last else None,
                     "rows_quarantined": last.rows_quarantined if last else None,

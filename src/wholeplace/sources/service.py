@@ -409,9 +409,28 @@ def batches_of(db: Session, source: Source) -> list[Batch]:
     return list(db.scalars(select(Batch).where(Batch.source_id == source.id).order_by(Batch.sequence.desc())))
 
 
-def latest_batch(db: Session, source: Source) -> Batch | None:
-    found = batches_of(db, source)
-    return found[0] if found else None
+@dataclass(frozen=True)
+class SourceOverview:
+    source: Source
+    last: Batch | None
+    batches: int
+
+
+def source_overviews(db: Session) -> list[SourceOverview]:
+    """Every source with its latest batch and how many it has: two queries, however many sources."""
+    per_source = (
+        select(Batch.source_id, func.count().label("batches"), func.max(Batch.sequence).label("latest"))
+        .group_by(Batch.source_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(Batch, per_source.c.batches).join(
+            per_source,
+            (Batch.source_id == per_source.c.source_id) & (Batch.sequence == per_source.c.latest),
+        )
+    ).all()
+    last = {batch.source_id: (batch, int(count)) for batch, count in rows}
+    return [SourceOverview(source, *last.get(source.id, (None, 0))) for source in list_sources(db)]
 
 
 def get_batch(db: Session, batch_id: uuid.UUID) -> Batch:

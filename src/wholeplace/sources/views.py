@@ -71,10 +71,7 @@ router = APIRouter()
 @router.get("/sources", response_class=HTMLResponse)
 @allow(Role.ANALYST)
 def sources_page(request: Request, db: Db) -> Response:
-    rows = []
-    for source in service.list_sources(db):
-        batches = service.batches_of(db, source)
-        rows.append({"source": source, "last": batches[0] if batches else None, "batches": len(batches)})
+    rows = service.source_overviews(db)
     return render(
         request, "sources/index.html", {"title": "Sources", "rows": rows, "entity_labels": ENTITY_LABELS}
     )
