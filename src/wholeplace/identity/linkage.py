@@ -61,6 +61,9 @@ def link_people(
     say("training")
     _train(linker, columns)
     say("scoring candidate pairs")
+    # Blocked first, so their number is known; predict then scores the cached pairs instead of blocking again.
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    comparisons = int(blocked.as_duckdbpyrelation().count("*").fetchall()[0][0])
     predicted = linker.inference.predict(threshold_match_probability=CANDIDATE_PROBABILITY)
     pairs = _without_conflicting_identifiers(predicted.as_duckdbpyrelation(), columns)
     say("clustering")
@@ -70,12 +73,7 @@ def link_people(
             "unique_id_l", "unique_id_r", "match_weight", "match_probability"
         ).to_arrow_table(),
         clusters=clusters,
-        comparisons=int(
-            linker.inference.compute_blocked_pairs_for_predict()
-            .as_duckdbpyrelation()
-            .count("*")
-            .fetchall()[0][0]
-        ),
+        comparisons=comparisons,
         model=linker.misc.save_model_to_json(),
     )
 
