@@ -118,12 +118,17 @@ def _load_demo_files(runtime: Runtime, folder: Path) -> None:
 
 
 def _link_demo(runtime: Runtime) -> None:
-    with runtime.sessions() as db:
-        batches = sources.lake_batches(db)
-    with console.status("Linking the demo's person records into people"):
+    with runtime.sessions() as db, console.status("Linking the demo's person records into people") as status:
         summary = identity.link_place(
+            db,
             Lake.in_data_dir(runtime.settings.data_dir),
-            batches,
+            sources.lake_batches(db),
             secret=runtime.settings.effective_secret_key(),
+            actor=identity.Actor("demo", runtime.clock()),
+            progress=lambda stage: status.update(f"Linking the demo's person records: {stage}"),
         )
-    typer.echo(f"Linked {summary.records:,} person records into {summary.people:,} people.")
+        db.commit()
+    typer.echo(
+        f"Linked {summary.records:,} person records into {summary.people:,} people in {summary.households:,} "
+        f"households; {summary.review_queue:,} pairs wait for review."
+    )

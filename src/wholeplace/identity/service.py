@@ -1,5 +1,9 @@
-"""The identity domain's functions: link the place's person records and keep the result beside the lake, read
-it back, export it, and score it against a truth file."""
+"""The identity domain's functions: link the place's person records into people and households, take a reviewer's
+decision or an undone link, and read back, export and score what the latest run made.
+
+Every change ends in a new run: its files are written beside the lake first, then the run, the changes to people
+and households and the review queue are recorded in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,95 +11,210 @@ import csv
 import hashlib
 import hmac
 import json
+import math
+import secrets
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import duckdb
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
-import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from wholeplace.core.errors import NotFoundError, WholeplaceError
-from wholeplace.identity import evaluation
-from wholeplace.identity.linkage import DEFAULT_LINK_PROBABILITY, Progress, link_people
-from wholeplace.identity.records import person_records
+from wholeplace.core.errors import InvalidInputError, NotFoundError, WholeplaceError
+from wholeplace.identity import bands, evaluation, households, linkage, store
+from wholeplace.identity.linkage import Progress
+from wholeplace.identity.model import STRONG_IDENTIFIERS
+from wholeplace.identity.models import IdentityChange, LinkDecision, LinkRun, LinkThresholds, ReviewPair
+from wholeplace.identity.pipeline import Decisions, Outcome, Previous, resolve
+from wholeplace.identity.records import person_records, record_activity, record_relationships
+from wholeplace.identity.stable_ids import Change
 from wholeplace.sources.lake import Lake, LakeBatch
 
 TRUTH_COLUMNS = ("source", "record_id", "person_id")
+SAME, DIFFERENT, NOT_SURE = "same", "different", "not sure"
+DECISIONS = (SAME, DIFFERENT, NOT_SURE)
+
+
+class ModelMismatchError(WholeplaceError):
+    """A saved model that does not belong to this place or its records."""
 
 
 @dataclass(frozen=True)
 class LinkSummary:
+    kind: str
     records: int
     comparisons: int
     links: int
     people: int
+    households: int
+    review_queue: int
+    upper: float
+    lower: float
+    thresholds_from: str
 
-    def as_json(self) -> dict[str, int]:
+    def as_json(self) -> dict[str, Any]:
         return {
+            "kind": self.kind,
             "records": self.records,
             "comparisons": self.comparisons,
             "links": self.links,
             "people": self.people,
+            "households": self.households,
+            "review_queue": self.review_queue,
+            "thresholds": {"upper": self.upper, "lower": self.lower, "from": self.thresholds_from},
         }
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for a change, and when."""
+
+    name: str
+    at: datetime
+
+
 def link_place(
-    lake: Lake, batches: list[LakeBatch], *, secret: str, progress: Progress | None = None
+    db: Session,
+    lake: Lake,
+    batches: list[LakeBatch],
+    *,
+    secret: str,
+    actor: Actor,
+    retrain: bool = False,
+    model_file: Path | None = None,
+    backend: str = "duckdb",
+    progress: Progress | None = None,
 ) -> LinkSummary:
-    """Link every current person record of the place and keep the people, the scored pairs and the model.
-
-    A person's id is a keyed hash of its first record: opaque to anyone without the place's secret."""
-    records = person_records(lake.connect(batches))
-    linked = link_people(records, progress=progress)
-    people = records.select(["unique_id", "source", "record_id"]).join(linked.clusters, "unique_id")
-    people = people.set_column(
-        people.column_names.index("cluster_id"), "cluster_id", _opaque(people.column("cluster_id"), secret)
-    )
-    folder = _folder(lake)
-    folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(people.sort_by("unique_id"), folder / "people.parquet")
-    pq.write_table(linked.pairs, folder / "pairs.parquet")
-    (folder / "model.json").write_text(json.dumps(linked.model, indent=1), encoding="utf-8")
-    summary = LinkSummary(
-        records=records.num_rows,
-        comparisons=linked.comparisons,
-        links=int(
-            pc.sum(
-                pc.greater_equal(linked.pairs.column("match_probability"), DEFAULT_LINK_PROBABILITY)
-            ).as_py()
-            or 0
-        ),
-        people=int(pc.count_distinct(linked.clusters.column("cluster_id")).as_py()),
-    )
-    (folder / "summary.json").write_text(json.dumps(summary.as_json()), encoding="utf-8")
-    return summary
-
-
-def linked_people(lake: Lake) -> pa.Table:
-    """source, record_id, person_id for every record the last linkage saw."""
-    path = _folder(lake) / "people.parquet"
-    if not path.exists():
-        raise NotFoundError("The place's records have not been linked yet.", fix="Run: wholeplace link")
-    table = pq.read_table(path)
-    return table.select(["source", "record_id", "cluster_id"]).rename_columns(
-        ["source", "record_id", "person_id"]
+    """Link every current person record of the place: train the model (the first time, when asked, or never if
+    a model file is given), score every candidate pair on the backend, and resolve people and households."""
+    say = progress or (lambda _stage: None)
+    connection = lake.connect(batches)
+    say("reading records")
+    records = person_records(connection)
+    trained = _model(db, lake, records, secret=secret, retrain=retrain, model_file=model_file, progress=say)
+    scored = _scorer(backend)(records, trained["splink"], progress=say)
+    say("clustering people and households")
+    return _record_run(
+        db,
+        lake,
+        "full",
+        _run_records(connection, records),
+        scored.pairs,
+        trained,
+        comparisons=scored.comparisons,
+        related=record_relationships(connection),
+        actor=actor,
+        backend=backend,
     )
 
 
-def export_people(lake: Lake, out: Path) -> int:
-    people = linked_people(lake)
+def decide(
+    db: Session, lake: Lake, pair_id: uuid.UUID, decision: str, reason: str, *, actor: Actor
+) -> LinkSummary:
+    """Record a reviewer's decision on a pair in the queue and re-cluster at once."""
+    if decision not in DECISIONS:
+        raise InvalidInputError("Choose same person, different people or not sure.", field="decision")
+    pair = db.get(ReviewPair, pair_id)
+    if pair is None or pair.status == "vanished":
+        raise NotFoundError(
+            "This pair is no longer in the review queue: a later linkage changed or withdrew its records.",
+            fix="Go back to the queue; nothing was recorded.",
+        )
+    _add_decision(db, pair.record_l, pair.record_r, decision, reason, origin="review", actor=actor)
+    pair.status = "decided"
+    return relink(db, lake, actor=actor)
+
+
+def undo_link(
+    db: Session, lake: Lake, person_id: str, record: str, reason: str, *, actor: Actor
+) -> LinkSummary:
+    """Take one record out of a person: it is kept apart from the person's other records from now on."""
+    run = _latest_run(db)
+    people = store.read_table(lake, run.folder, store.PEOPLE)
+    members = people.filter(pc.equal(people.column("person_id"), person_id)).column("unique_id").to_pylist()
+    if record not in members:
+        raise NotFoundError(
+            "That record is not linked to this person any more.", fix="Reload the person's page."
+        )
+    if len(members) == 1:
+        raise InvalidInputError("This is the person's only record: there is no link to undo.", field="record")
+    for other in members:
+        if other != record:
+            _add_decision(
+                db, record, other, DIFFERENT, reason, origin="undo", actor=actor, person_id=person_id
+            )
+    return relink(db, lake, actor=actor)
+
+
+def relink(db: Session, lake: Lake, *, actor: Actor) -> LinkSummary:
+    """Resolve people and households again from the latest run's scored pairs, with every decision so far."""
+    run = _latest_run(db)
+    pairs = store.read_table(lake, run.folder, store.PAIRS)
+    related = store.read_table(lake, run.folder, store.RELATED)
+    return _record_run(
+        db,
+        lake,
+        "decision",
+        store.read_table(lake, run.folder, store.RECORDS),
+        pairs.drop_columns(["band", "reason"]),
+        store.read_model(lake, run.folder),
+        comparisons=run.comparisons,
+        related=list(zip(related.column(0).to_pylist(), related.column(1).to_pylist(), strict=True)),
+        actor=actor,
+    )
+
+
+def set_thresholds(
+    db: Session, upper: float | None, lower: float | None, reason: str, *, actor: Actor
+) -> None:
+    """Set the place's own thresholds (both), or go back to the model's choice (neither)."""
+    if (upper is None) != (lower is None):
+        raise InvalidInputError("Give both thresholds, or neither to let the model choose.", field="upper")
+    if upper is not None and lower is not None:
+        try:
+            bands.Thresholds(upper=upper, lower=lower)
+        except ValueError as error:
+            raise InvalidInputError(str(error), field="upper") from None
+    if not reason.strip():
+        raise InvalidInputError("Say why the thresholds change.", field="reason")
+    db.add(
+        LinkThresholds(upper=upper, lower=lower, reason=reason.strip(), set_by=actor.name, set_at=actor.at)
+    )
+    db.flush()
+
+
+def latest_run(db: Session) -> LinkRun | None:
+    return db.scalars(select(LinkRun).order_by(LinkRun.sequence.desc()).limit(1)).first()
+
+
+def linked_people(db: Session, lake: Lake) -> pa.Table:
+    """source, record_id, person_id, household_id for every record the latest run saw."""
+    run = _latest_run(db)
+    return store.read_table(lake, run.folder, store.PEOPLE).select(
+        ["source", "record_id", "person_id", "household_id"]
+    )
+
+
+def export_people(db: Session, lake: Lake, out: Path) -> int:
+    people = linked_people(db, lake)
     with out.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(["source", "record_id", "person_id"])
+        writer.writerow(people.column_names)
         writer.writerows(zip(*(people.column(name).to_pylist() for name in people.column_names), strict=True))
     return int(people.num_rows)
 
 
-def evaluate(lake: Lake, truth_path: Path) -> dict[str, Any]:
-    """Pairwise and B-cubed scores of the last linkage against a truth file of source, record_id, person_id."""
-    people = linked_people(lake).to_pandas()
+def evaluate(db: Session, lake: Lake, truth_path: Path) -> dict[str, Any]:
+    """Scores of the latest run against a truth file of source, record_id, person_id (and household_id, when
+    given): pairwise and B-cubed for people, pairwise and B-cubed for households."""
+    people = linked_people(db, lake).to_pandas()
     truth = _truth(truth_path)
     scored = people.merge(truth, on=["source", "record_id"], suffixes=("", "_true"))
     if scored.empty:
@@ -103,12 +222,358 @@ def evaluate(lake: Lake, truth_path: Path) -> dict[str, Any]:
             f"No record in {truth_path.name} matches a linked record.",
             fix="Give the truth file of the place that was linked (columns source, record_id, person_id).",
         )
-    return {
+    result: dict[str, Any] = {
         "records": len(scored),
         "records_not_in_truth": len(people) - len(scored),
         "pairwise": evaluation.pairwise_scores(scored["person_id"], scored["person_id_true"]).as_dict(),
         "bcubed": evaluation.bcubed_scores(scored["person_id"], scored["person_id_true"]).as_dict(),
     }
+    if "household_id_true" in scored.columns:
+        result["households"] = evaluation.pairwise_scores(
+            scored["household_id"], scored["household_id_true"]
+        ).as_dict()
+        result["households_bcubed"] = evaluation.bcubed_scores(
+            scored["household_id"], scored["household_id_true"]
+        ).as_dict()
+    return result
+
+
+def _scorer(backend: str) -> Callable[..., linkage.Scored]:
+    if backend == "duckdb":
+        return linkage.score
+    raise InvalidInputError(
+        f"There is no backend called {backend!r}.", field="backend", fix="Use duckdb or spark."
+    )
+
+
+def place_fingerprint(secret: str) -> str:
+    """Names the place a model was trained in without revealing its secret."""
+    return hmac.new(secret.encode(), b"wholeplace linkage model", hashlib.sha256).hexdigest()[:16]
+
+
+def _model(
+    db: Session,
+    lake: Lake,
+    records: pa.Table,
+    *,
+    secret: str,
+    retrain: bool,
+    model_file: Path | None,
+    progress: Progress,
+) -> dict[str, Any]:
+    place = place_fingerprint(secret)
+    if model_file is not None:
+        return _checked_model(_read_model_file(model_file), place, records, model_file.name)
+    run = latest_run(db)
+    if run is not None and not retrain:
+        return _checked_model(store.read_model(lake, run.folder), place, records, "the saved model")
+    try:
+        splink_model = linkage.train(records, progress=progress)
+    except linkage.UntrainableError as error:
+        raise WholeplaceError(
+            str(error),
+            fix="Load sources that share identifiers, or names with dates of birth, then link again.",
+        ) from None
+    return {"place": place, "columns": sorted(linkage.model_columns(records)), "splink": splink_model}
+
+
+def _read_model_file(path: Path) -> dict[str, Any]:
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelMismatchError(
+            f"The model file {path.name} cannot be read: {error}.",
+            fix="Give a model.json saved by wholeplace link.",
+        ) from None
+    if not isinstance(model, dict) or not {"place", "columns", "splink"} <= model.keys():
+        raise ModelMismatchError(
+            f"{path.name} is not a model saved by wholeplace link.",
+            fix="Give a model.json from a run folder, or leave out --model to train one.",
+        )
+    return model
+
+
+def _checked_model(model: dict[str, Any], place: str, records: pa.Table, name: str) -> dict[str, Any]:
+    if model.get("place") != place:
+        raise ModelMismatchError(
+            f"{name[:1].upper()}{name[1:]} was trained in another place, on other people's records.",
+            fix="Train this place's own model: wholeplace link --retrain.",
+        )
+    missing = sorted(set(model["columns"]) - linkage.model_columns(records))
+    if missing:
+        raise ModelMismatchError(
+            f"{name[:1].upper()}{name[1:]} compares {', '.join(missing)}, which no current record holds.",
+            fix="Retrain on the records as they are now: wholeplace link --retrain.",
+        )
+    return model
+
+
+def _run_records(connection: duckdb.DuckDBPyConnection, records: pa.Table) -> pa.Table:
+    """What re-clustering needs of each record: its strong identifiers, its dwelling and when it was active."""
+    frame = records.select(["unique_id", "source", "record_id", *STRONG_IDENTIFIERS]).to_pandas()
+    frame["dwelling"] = households.dwellings(records.select(["address", "postcode", "uprn"]).to_pandas())
+    activity = record_activity(connection).to_pandas()
+    frame = frame.merge(activity, on="unique_id", how="left")
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _record_run(
+    db: Session,
+    lake: Lake,
+    kind: str,
+    records: pa.Table,
+    pairs: pa.Table,
+    model: dict[str, Any],
+    *,
+    comparisons: int,
+    related: list[tuple[str, str]],
+    actor: Actor,
+    backend: str = "duckdb",
+) -> LinkSummary:
+    thresholds, chosen_by = _thresholds(db, pairs)
+    banded = bands.banded(pairs, thresholds)
+    outcome = resolve(
+        records,
+        banded,
+        decisions=_decisions(db),
+        related=related,
+        previous=_previous(db, lake),
+        new_person_id=lambda: "P" + secrets.token_hex(10),
+        new_household_id=lambda: "H" + secrets.token_hex(10),
+    )
+    latest = latest_run(db)
+    sequence = latest.sequence + 1 if latest is not None else 1
+    run = LinkRun(
+        id=uuid.uuid4(),
+        sequence=sequence,
+        kind=kind,
+        backend=backend,
+        started_at=actor.at,
+        finished_at=actor.at,
+        started_by=actor.name,
+        records=records.num_rows,
+        comparisons=comparisons,
+        links=outcome.links,
+        review_pairs=0,
+        people=_distinct(outcome.people, "person_id"),
+        households=_distinct(outcome.households, "household_id"),
+        upper=thresholds.upper,
+        lower=thresholds.lower,
+        thresholds_from=chosen_by,
+        model_hash=store.model_hash(model),
+        folder=f"{sequence:06d}",
+    )
+    store.write_run(
+        lake,
+        run.folder,
+        store.RunFiles(
+            people=outcome.people,
+            households=outcome.households,
+            pairs=banded,
+            records=records,
+            related=_related_table(related),
+            model=model,
+        ),
+    )
+    try:
+        run.review_pairs = _sync_review_queue(db, outcome, model, at=actor.at)
+        db.add(run)
+        db.flush()
+        _record_changes(db, run.id, outcome)
+        db.flush()
+    except Exception:
+        store.discard_run(lake, run.folder)
+        raise
+    return LinkSummary(
+        kind=kind,
+        records=run.records,
+        comparisons=run.comparisons,
+        links=run.links,
+        people=run.people,
+        households=run.households,
+        review_queue=run.review_pairs,
+        upper=run.upper,
+        lower=run.lower,
+        thresholds_from=chosen_by,
+    )
+
+
+def _distinct(table: pa.Table, column: str) -> int:
+    return int(pc.count_distinct(table.column(column)).as_py())
+
+
+def _related_table(related: list[tuple[str, str]]) -> pa.Table:
+    return pa.table(
+        {
+            "unique_id_a": pa.array([a for a, _ in related], pa.string()),
+            "unique_id_b": pa.array([b for _, b in related], pa.string()),
+        }
+    )
+
+
+def _thresholds(db: Session, pairs: pa.Table) -> tuple[bands.Thresholds, str]:
+    chosen = db.scalars(select(LinkThresholds).order_by(LinkThresholds.id.desc()).limit(1)).first()
+    if chosen is not None and chosen.upper is not None and chosen.lower is not None:
+        return bands.Thresholds(upper=chosen.upper, lower=chosen.lower), "place"
+    return bands.chosen_thresholds(pairs.column("match_probability").to_numpy()), "model"
+
+
+def _decisions(db: Session) -> Decisions:
+    """The latest decision on each pair: same person and different people constrain clustering; not sure
+    leaves the pair to the model."""
+    latest: dict[tuple[str, str], str] = {}
+    for row in db.execute(
+        select(LinkDecision.record_l, LinkDecision.record_r, LinkDecision.decision).order_by(
+            LinkDecision.decided_at, LinkDecision.id
+        )
+    ):
+        latest[_ordered(row.record_l, row.record_r)] = row.decision
+    return Decisions(
+        same=[pair for pair, decision in latest.items() if decision == SAME],
+        different=[pair for pair, decision in latest.items() if decision == DIFFERENT],
+    )
+
+
+def _previous(db: Session, lake: Lake) -> Previous:
+    run = latest_run(db)
+    if run is None:
+        return Previous(people={}, households={})
+    people = store.read_table(lake, run.folder, store.PEOPLE)
+    homes = store.read_table(lake, run.folder, store.HOUSEHOLDS)
+    return Previous(
+        people=dict(
+            zip(people.column("unique_id").to_pylist(), people.column("person_id").to_pylist(), strict=True)
+        ),
+        households=dict(
+            zip(homes.column("person_id").to_pylist(), homes.column("household_id").to_pylist(), strict=True)
+        ),
+    )
+
+
+def _sync_review_queue(db: Session, outcome: Outcome, model: dict[str, Any], *, at: datetime) -> int:
+    """Open a review for each pair in the band nobody has decided; pairs that left the band are withdrawn."""
+    decided = set(_decided_pairs(db))
+    existing = {(pair.record_l, pair.record_r): pair for pair in db.scalars(select(ReviewPair))}
+    labels = _level_labels(model["splink"])
+    waiting = 0
+    rows = cast(list[dict[str, Any]], outcome.review.to_dict("records"))
+    for row in rows:
+        key = _ordered(row["unique_id_l"], row["unique_id_r"])
+        if key in decided:
+            continue
+        pair = existing.pop(key, None) or ReviewPair(record_l=key[0], record_r=key[1], queued_at=at)
+        pair.match_weight, pair.match_probability = (
+            float(row["match_weight"]),
+            float(row["match_probability"]),
+        )
+        pair.reason, pair.impact, pair.status = str(row["reason"]), int(row["impact"]), "open"
+        pair.levels = json.dumps(_waterfall(row, labels, model["splink"]))
+        db.add(pair)
+        waiting += 1
+    stale = [pair.id for key, pair in existing.items() if pair.status == "open"]
+    if stale:
+        db.execute(update(ReviewPair).where(ReviewPair.id.in_(stale)).values(status="vanished"))
+    return waiting
+
+
+def _decided_pairs(db: Session) -> list[tuple[str, str]]:
+    rows = db.execute(
+        select(LinkDecision.record_l, LinkDecision.record_r).where(LinkDecision.decision != NOT_SURE)
+    )
+    return [_ordered(left, right) for left, right in rows]
+
+
+def _level_labels(splink_model: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """For each comparison, the chart label of each level by its Splink level number (gamma)."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in splink_model["comparisons"]:
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        by_gamma = {
+            len(levels) - 1 - index: level.get("label_for_charts", "") for index, level in enumerate(levels)
+        }
+        by_gamma[-1] = "missing on one side"
+        labels[comparison["output_column_name"]] = by_gamma
+    return labels
+
+
+def _waterfall(
+    row: dict[str, Any], labels: dict[str, dict[int, str]], splink_model: dict[str, Any]
+) -> dict[str, Any]:
+    """The match weight of the pair, step by step: the prior, then each comparison's level and weight."""
+    prior = float(splink_model["probability_two_random_records_match"])
+    steps = []
+    for name, by_gamma in labels.items():
+        gamma = row.get(f"gamma_{name}")
+        if gamma is None:
+            continue
+        factor = float(row.get(f"bf_{name}") or 1.0) * float(row.get(f"bf_tf_adj_{name}") or 1.0)
+        steps.append(
+            {"comparison": name, "level": by_gamma.get(int(gamma), str(gamma)), "weight": _log2(factor)}
+        )
+    return {"prior": _log2(prior / (1 - prior)), "steps": steps, "total": float(row["match_weight"])}
+
+
+def _log2(value: float) -> float:
+    return math.log2(value) if value > 0 else float("-inf")
+
+
+def _record_changes(db: Session, run_id: uuid.UUID, outcome: Outcome) -> None:
+    for entity, changes in (("person", outcome.person_changes), ("household", outcome.household_changes)):
+        db.add_all(_change_rows(run_id, entity, changes))
+
+
+def _change_rows(run_id: uuid.UUID, entity: str, changes: list[Change]) -> list[IdentityChange]:
+    return [
+        IdentityChange(
+            run_id=run_id,
+            entity=entity,
+            kind=change.kind,
+            kept=change.kept,
+            other=change.other,
+            members=change.members,
+        )
+        for change in changes
+    ]
+
+
+def _add_decision(
+    db: Session,
+    left: str,
+    right: str,
+    decision: str,
+    reason: str,
+    *,
+    origin: str,
+    actor: Actor,
+    person_id: str | None = None,
+) -> None:
+    if not reason.strip():
+        raise InvalidInputError("Say why: the reason is kept with the decision.", field="reason")
+    record_l, record_r = _ordered(left, right)
+    db.add(
+        LinkDecision(
+            record_l=record_l,
+            record_r=record_r,
+            decision=decision,
+            reason=reason.strip(),
+            origin=origin,
+            person_id=person_id,
+            decided_by=actor.name,
+            decided_at=actor.at,
+        )
+    )
+    db.flush()
+
+
+def _ordered(left: str, right: str) -> tuple[str, str]:
+    return (left, right) if left <= right else (right, left)
+
+
+def _latest_run(db: Session) -> LinkRun:
+    run = latest_run(db)
+    if run is None:
+        raise NotFoundError("The place's records have not been linked yet.", fix="Run: wholeplace link")
+    return run
 
 
 def _truth(path: Path) -> pd.DataFrame:
@@ -120,19 +585,6 @@ def _truth(path: Path) -> pd.DataFrame:
     if missing:
         raise WholeplaceError(
             f"The truth file {path.name} has no column {missing[0]!r}.",
-            fix="It needs the columns source, record_id and person_id.",
+            fix="It needs the columns source, record_id and person_id (and household_id to score households).",
         )
-    return truth[list(TRUTH_COLUMNS)]
-
-
-def _opaque(cluster_ids: pa.ChunkedArray, secret: str) -> pa.Array:
-    key = secret.encode()
-    ids = {
-        cluster: "P" + hmac.new(key, cluster.encode(), hashlib.sha256).hexdigest()[:20]
-        for cluster in pc.unique(cluster_ids).to_pylist()
-    }
-    return pa.array([ids[cluster] for cluster in cluster_ids.to_pylist()], pa.string())
-
-
-def _folder(lake: Lake) -> Path:
-    return lake.root / "identity"
+    return truth[[*TRUTH_COLUMNS, *(["household_id"] if "household_id" in truth.columns else [])]]

@@ -1,0 +1,107 @@
+"""The three bands: pairs at or above the upper threshold link automatically, pairs between the thresholds go to
+clerical review, pairs below do not link. Defaults come from the model's own estimate of precision and recall
+along its scores; a place may set its own. Pure: data in, data out.
+
+Two kinds of pair never link automatically, whatever their score: records holding different values of an
+identifier only one person can hold, and records whose given names agree in no way at all unless a strong
+identifier agrees — the pattern of twins, who share a surname, a date of birth and an address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
+
+from wholeplace.identity.model import STRONG_IDENTIFIERS
+
+# Defaults: automatic links the model expects to be right 999 times in 1,000; the review band reaches down until
+# the model expects automatic links and reviewed pairs together to hold 99.5% of the matches it scored.
+TARGET_PRECISION = 0.999
+TARGET_RECALL = 0.995
+AUTO, REVIEW, NO_LINK = "link", "review", "no link"
+GIVEN_NAMES_DIFFER = "given names differ"
+IDENTIFIERS_CONFLICT = "different NHS or national insurance numbers"
+IN_BAND = "between the thresholds"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    upper: float
+    lower: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.lower <= self.upper < 1:
+            raise ValueError("The thresholds must satisfy 0 < lower ≤ upper < 1.")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The model's own view of its links at some thresholds: no truth is needed."""
+
+    precision: float  # expected share of automatic links that are true
+    recall: float  # expected share of the scored matches that link automatically
+    recall_with_review: float  # the same, if every reviewed pair that is a match were accepted
+    expected_matches_in_review: float
+
+
+def chosen_thresholds(
+    probabilities: np.ndarray, *, precision: float = TARGET_PRECISION, recall: float = TARGET_RECALL
+) -> Thresholds:
+    """The lowest upper threshold whose automatic links the model expects to be `precision` right, and the
+    highest lower threshold above which it expects `recall` of its matches."""
+    ordered = np.sort(np.asarray(probabilities, dtype=float))[::-1]
+    if ordered.size == 0:
+        return Thresholds(upper=0.99, lower=0.5)
+    expected = np.cumsum(ordered)
+    precise = np.flatnonzero(expected / np.arange(1, ordered.size + 1) >= precision)
+    upper = float(ordered[precise[-1]]) if precise.size else float(ordered[0])
+    reached = np.flatnonzero(expected >= recall * expected[-1])
+    lower = float(ordered[reached[0]]) if reached.size else float(ordered[-1])
+    upper = min(upper, 0.999)
+    return Thresholds(upper=upper, lower=min(lower, upper))
+
+
+def estimate(probabilities: np.ndarray, thresholds: Thresholds) -> Estimate:
+    scores = np.asarray(probabilities, dtype=float)
+    total = float(scores.sum()) or 1.0
+    automatic = scores[scores >= thresholds.upper]
+    review = scores[(scores >= thresholds.lower) & (scores < thresholds.upper)]
+    return Estimate(
+        precision=float(automatic.mean()) if automatic.size else 1.0,
+        recall=float(automatic.sum()) / total,
+        recall_with_review=float(automatic.sum() + review.sum()) / total,
+        expected_matches_in_review=float(review.sum()),
+    )
+
+
+def banded(pairs: pa.Table, thresholds: Thresholds) -> pa.Table:
+    """The pairs with a `band` (link, review, no link) and, for review, the `reason` a pair is there."""
+    probability = pairs.column("match_probability")
+    above = pc.greater_equal(probability, thresholds.upper)
+    held = _never_automatic(pairs)
+    reason = pc.if_else(
+        pc.fill_null(pairs.column("conflict"), False),
+        IDENTIFIERS_CONFLICT,
+        pc.if_else(held, GIVEN_NAMES_DIFFER, IN_BAND),
+    )
+    review = pc.or_(
+        pc.and_(above, held),
+        pc.and_(pc.greater_equal(probability, thresholds.lower), pc.invert(above)),
+    )
+    band = pc.if_else(pc.and_(above, pc.invert(held)), AUTO, pc.if_else(review, REVIEW, NO_LINK))
+    return pairs.append_column("band", band).append_column("reason", pc.if_else(review, reason, None))
+
+
+def _never_automatic(pairs: pa.Table) -> pa.ChunkedArray:
+    conflict = pc.fill_null(pairs.column("conflict"), False)
+    if "gamma_given_name" not in pairs.column_names:
+        return conflict
+    names_differ = pc.equal(pairs.column("gamma_given_name"), 0)
+    strong = [f"gamma_{name}" for name in STRONG_IDENTIFIERS if f"gamma_{name}" in pairs.column_names]
+    confirmed = pa.chunked_array([pa.array(np.zeros(pairs.num_rows, dtype=bool))])
+    for column in strong:
+        confirmed = pc.or_(confirmed, pc.fill_null(pc.equal(pairs.column(column), 1), False))
+    return pc.or_(conflict, pc.and_(names_differ, pc.invert(confirmed)))

@@ -1,0 +1,107 @@
+"""Records into people: links joined strongest first, refusing any join that would put two different values of
+an identifier only one person can hold, or two records a person said are different people, into one cluster.
+
+Plain connected components would let a chain of links (A-B, B-C) join A and C even when A and C hold different
+NHS numbers; joining strongest first under these constraints never does. Pure: data in, data out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Cluster:
+    identifiers: dict[str, str] = field(default_factory=dict)
+    apart_from: set[int] = field(default_factory=set)  # records this cluster must never join
+
+
+class Clusterer:
+    """Union-find over record positions 0..count-1, with the constraints carried by each cluster's root."""
+
+    def __init__(self, count: int, identifiers: Mapping[int, Mapping[str, str]]) -> None:
+        self._parent = list(range(count))
+        self._clusters: dict[int, _Cluster] = {
+            record: _Cluster(identifiers=dict(values)) for record, values in identifiers.items() if values
+        }
+
+    def keep_apart(self, pairs: Iterable[tuple[int, int]]) -> None:
+        for left, right in pairs:
+            self._cluster(self.root(left)).apart_from.add(right)
+            self._cluster(self.root(right)).apart_from.add(left)
+
+    def join(self, left: int, right: int, *, despite_identifiers: bool = False) -> bool:
+        """Join the two records' clusters unless a constraint forbids it; say whether they are now one."""
+        left_root, right_root = self.root(left), self.root(right)
+        if left_root == right_root:
+            return True
+        if self._kept_apart(left_root, right_root):
+            return False
+        if not despite_identifiers and self._identifiers_conflict(left_root, right_root):
+            return False
+        self._merge(left_root, right_root)
+        return True
+
+    def root(self, record: int) -> int:
+        parent = self._parent
+        root = record
+        while parent[root] != root:
+            root = parent[root]
+        while parent[record] != root:  # path compression
+            parent[record], record = root, parent[record]
+        return root
+
+    def labels(self) -> list[int]:
+        """Each record's cluster, named by the smallest record position in it."""
+        smallest: dict[int, int] = {}
+        roots = [self.root(record) for record in range(len(self._parent))]
+        for record, root in enumerate(roots):
+            smallest.setdefault(root, record)
+        return [smallest[root] for root in roots]
+
+    def _cluster(self, root: int) -> _Cluster:
+        return self._clusters.setdefault(root, _Cluster())
+
+    def _kept_apart(self, left_root: int, right_root: int) -> bool:
+        left, right = self._clusters.get(left_root), self._clusters.get(right_root)
+        return any(self.root(other) == right_root for other in (left.apart_from if left else ())) or any(
+            self.root(other) == left_root for other in (right.apart_from if right else ())
+        )
+
+    def _identifiers_conflict(self, left_root: int, right_root: int) -> bool:
+        left, right = self._clusters.get(left_root), self._clusters.get(right_root)
+        if not left or not right:
+            return False
+        return any(right.identifiers.get(kind, value) != value for kind, value in left.identifiers.items())
+
+    def _merge(self, left_root: int, right_root: int) -> None:
+        self._parent[right_root] = left_root
+        absorbed = self._clusters.pop(right_root, None)
+        if absorbed is None:
+            return
+        kept = self._cluster(left_root)
+        kept.apart_from |= absorbed.apart_from
+        for kind, value in absorbed.identifiers.items():
+            kept.identifiers.setdefault(kind, value)
+
+
+def cluster_records(
+    count: int,
+    links: Iterable[tuple[int, int]],
+    *,
+    identifiers: Mapping[int, Mapping[str, str]],
+    same: Sequence[tuple[int, int]] = (),
+    different: Sequence[tuple[int, int]] = (),
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Cluster `count` records: first the pairs people said are the same person, then `links` in the order
+    given (strongest first). Returns each record's cluster label and the links refused because of a constraint.
+
+    `identifiers` holds, per record, the values of identifiers only one person can hold; `different` the pairs
+    people said are different people (including links someone undid)."""
+    clusterer = Clusterer(count, identifiers)
+    clusterer.keep_apart(different)
+    for left, right in same:
+        clusterer.join(left, right, despite_identifiers=True)
+    refused = [(left, right) for left, right in links if not clusterer.join(left, right)]
+    return clusterer.labels(), refused

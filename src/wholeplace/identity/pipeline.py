@@ -1,0 +1,146 @@
+"""From banded pairs to people and households with lasting ids: the part of a run that needs no model and no
+database, so a full linkage, a day's new records and a reviewer's decision all end the same way. Pure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
+
+from wholeplace.identity import bands, households
+from wholeplace.identity.clustering import cluster_records
+from wholeplace.identity.model import STRONG_IDENTIFIERS
+from wholeplace.identity.stable_ids import Change, carry_ids
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The last run's answer: each record's person and each person's household."""
+
+    people: Mapping[str, str]
+    households: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Decisions:
+    same: Sequence[Pair] = ()
+    different: Sequence[Pair] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    people: pa.Table  # unique_id, source, record_id, person_id, household_id
+    households: pa.Table  # person_id, household_id, dwelling, since
+    person_changes: list[Change]
+    household_changes: list[Change]
+    review: pd.DataFrame  # the review band's pairs, with the records a decision would touch (impact)
+    links: int
+
+
+def resolve(
+    records: pa.Table,
+    pairs: pa.Table,
+    *,
+    decisions: Decisions,
+    related: Sequence[Pair],
+    previous: Previous,
+    new_person_id: Callable[[], str],
+    new_household_id: Callable[[], str],
+) -> Outcome:
+    """Cluster the records (columns unique_id, source, record_id, the strong identifiers, dwelling, first_seen,
+    last_seen) from the banded `pairs`, then name the people and group them into households."""
+    uids = records.column("unique_id").to_pylist()
+    position = {uid: index for index, uid in enumerate(uids)}
+    automatic = _automatic_links(pairs, position)
+    labels, _refused = cluster_records(
+        len(uids),
+        automatic,
+        identifiers=_strong_identifiers(records),
+        same=_positions(decisions.same, position),
+        different=_positions(decisions.different, position),
+    )
+    person_ids, person_changes = carry_ids(uids, labels, previous.people, new_person_id)
+    frame = records.select(["unique_id", "dwelling", "first_seen", "last_seen"]).to_pandas()
+    frame["person_id"] = person_ids
+    homes = households.households(frame, _people_related(related, dict(zip(uids, person_ids, strict=True))))
+    household_ids, household_changes = carry_ids(
+        homes["person_id"].tolist(), homes["label"].tolist(), previous.households, new_household_id
+    )
+    homes["household_id"] = household_ids
+    household_of = dict(zip(homes["person_id"], household_ids, strict=True))
+    people = records.select(["unique_id", "source", "record_id"]).append_column(
+        "person_id", pa.array(person_ids, pa.string())
+    )
+    people = people.append_column(
+        "household_id", pa.array([household_of[person] for person in person_ids], pa.string())
+    )
+    return Outcome(
+        people=people,
+        households=pa.Table.from_pandas(
+            homes[["person_id", "household_id", "dwelling", "since"]], preserve_index=False
+        ),
+        person_changes=person_changes,
+        household_changes=household_changes,
+        review=_review_with_impact(pairs, labels, position),
+        links=len(automatic),
+    )
+
+
+def _automatic_links(pairs: pa.Table, position: Mapping[str, int]) -> list[tuple[int, int]]:
+    chosen = pairs.filter(pc.equal(pairs.column("band"), bands.AUTO)).sort_by(
+        [("match_weight", "descending")]
+    )
+    return [
+        (position[left], position[right])
+        for left, right in zip(
+            chosen.column("unique_id_l").to_pylist(), chosen.column("unique_id_r").to_pylist(), strict=True
+        )
+        if left in position and right in position
+    ]
+
+
+def _strong_identifiers(records: pa.Table) -> dict[int, dict[str, str]]:
+    held: dict[int, dict[str, str]] = {}
+    for name in STRONG_IDENTIFIERS:
+        if name not in records.column_names:
+            continue
+        for index, value in enumerate(records.column(name).to_pylist()):
+            if value:
+                held.setdefault(index, {})[name] = value
+    return held
+
+
+def _positions(pairs: Sequence[Pair], position: Mapping[str, int]) -> list[tuple[int, int]]:
+    return [(position[a], position[b]) for a, b in pairs if a in position and b in position]
+
+
+def _people_related(related: Sequence[Pair], person_of: Mapping[str, str]) -> list[Pair]:
+    return [
+        (person_of[a], person_of[b])
+        for a, b in related
+        if a in person_of and b in person_of and person_of[a] != person_of[b]
+    ]
+
+
+def _review_with_impact(pairs: pa.Table, labels: Sequence[int], position: Mapping[str, int]) -> pd.DataFrame:
+    """The review band, each pair with the records whose person a decision could change: both people's records
+    when the pair's records are in two people, the one person's when other links already joined them."""
+    review = pairs.filter(pc.equal(pairs.column("band"), bands.REVIEW)).to_pandas()
+    sizes = Counter(labels)
+    left = np.array([labels[position[uid]] for uid in review["unique_id_l"]], dtype=np.int64)
+    right = np.array([labels[position[uid]] for uid in review["unique_id_r"]], dtype=np.int64)
+    size = np.vectorize(lambda label: sizes[int(label)], otypes=[np.int64])
+    if len(review):
+        review["impact"] = np.where(left == right, size(left), size(left) + size(right))
+    else:
+        review["impact"] = pd.Series(dtype="int64")
+    ordered: pd.DataFrame = review.sort_values(["impact", "match_probability"], ascending=[False, False])
+    return ordered
