@@ -2,7 +2,8 @@
 address joins the household of a person a source says they are related to. Pure: data in, data out.
 
 A dwelling is a property reference, or a normalised first address line with its postcode; two spellings of an
-address that some record gives the same property reference are one dwelling. A person's current address is the
+address that some record gives the same property reference are one dwelling, and an address line without a
+postcode is the one dwelling in the place with that line, if there is only one. A person's current address is the
 one on their most recently active record.
 """
 
@@ -29,8 +30,16 @@ def dwellings(addresses: pd.DataFrame) -> pd.Series:
             joined = sorted({root(text_key), root(uprn_key)}, key=_property_references_first)
             for key in joined[1:]:
                 parent[key] = joined[0]
-    chosen = uprn.where(uprn.notna(), text)
-    return chosen.map(lambda key: root(key) if isinstance(key, str) else None)
+    chosen = uprn.where(uprn.notna(), text).map(lambda key: root(key) if isinstance(key, str) else None)
+    return chosen.where(chosen.notna(), _by_address_alone(addresses["address"], chosen))
+
+
+def _by_address_alone(address: pd.Series, dwelling: pd.Series) -> pd.Series:
+    """For a record with an address line but no postcode: the dwelling of that line, when only one dwelling in
+    the place has it."""
+    known = pd.DataFrame({"address": address, "dwelling": dwelling}).dropna().drop_duplicates()
+    unique = known[~known["address"].duplicated(keep=False)]
+    return address.map(dict(zip(unique["address"], unique["dwelling"], strict=True)))
 
 
 def _property_references_first(key: str) -> tuple[bool, str]:

@@ -19,6 +19,7 @@ from splink import logging as splink_logging
 from splink.internals.exceptions import EMTrainingException
 
 from wholeplace.identity import model
+from wholeplace.identity.records import KEY_COLUMNS
 
 RANDOM_PAIRS_FOR_U = 2_000_000
 SEED = 1
@@ -50,7 +51,7 @@ def model_columns(records: pa.Table) -> set[str]:
     return {
         name
         for name in records.column_names
-        if name != "unique_id" and records.column(name).null_count < records.num_rows
+        if name not in KEY_COLUMNS and records.column(name).null_count < records.num_rows
     }
 
 

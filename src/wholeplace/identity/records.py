@@ -9,6 +9,8 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 from wholeplace.core.errors import WholeplaceError
 from wholeplace.identity import names
 
+# Columns that name a record rather than describe its person.
+KEY_COLUMNS = ("unique_id", "source", "record_id", "batch")
 # Each model column: the lake columns it needs, and how it is read from them (null where a source lacks them).
 MODEL_COLUMNS = {
     "given_name": (("given_name_key_ascii",), "given_name_key_ascii"),
@@ -49,7 +51,7 @@ def person_records(lake: duckdb.DuckDBPyConnection) -> pa.Table:
         for name, (needs, expression) in MODEL_COLUMNS.items()
     )
     records = lake.sql(
-        f"SELECT source || ':' || record_id AS unique_id, source, record_id, {selected} "  # noqa: S608
+        f"SELECT source || ':' || record_id AS unique_id, source, record_id, batch, {selected} "  # noqa: S608
         "FROM person ORDER BY unique_id"
     ).to_arrow_table()
     return with_name_features(records)

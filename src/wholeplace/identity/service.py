@@ -105,7 +105,7 @@ def link_place(
         db,
         lake,
         "full",
-        _run_records(connection, records),
+        _run_records(connection, records, batches),
         scored.pairs,
         trained,
         comparisons=scored.comparisons,
@@ -308,12 +308,18 @@ def _checked_model(model: dict[str, Any], place: str, records: pa.Table, name: s
     return model
 
 
-def _run_records(connection: duckdb.DuckDBPyConnection, records: pa.Table) -> pa.Table:
-    """What re-clustering needs of each record: its strong identifiers, its dwelling and when it was active."""
+def _run_records(
+    connection: duckdb.DuckDBPyConnection, records: pa.Table, batches: list[LakeBatch]
+) -> pa.Table:
+    """What re-clustering needs of each record: its strong identifiers, its dwelling, and the dates it was active
+    — a record with no dated activity speaks for the day its extract was loaded."""
     frame = records.select(["unique_id", "source", "record_id", *STRONG_IDENTIFIERS]).to_pandas()
     frame["dwelling"] = households.dwellings(records.select(["address", "postcode", "uprn"]).to_pandas())
-    activity = record_activity(connection).to_pandas()
-    frame = frame.merge(activity, on="unique_id", how="left")
+    frame = frame.merge(record_activity(connection).to_pandas(), on="unique_id", how="left")
+    loaded = {str(batch.batch_id): batch.loaded_on for batch in batches}
+    loaded_on = pd.Series(records.column("batch").to_pylist()).map(loaded)
+    frame["first_seen"] = frame["first_seen"].where(frame["first_seen"].notna(), loaded_on)
+    frame["last_seen"] = frame["last_seen"].where(frame["last_seen"].notna(), loaded_on)
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 

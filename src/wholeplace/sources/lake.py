@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from datetime import date
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ class LakeBatch:
     source: str
     batch_id: uuid.UUID
     sequence: int
+    loaded_on: date | None = None  # the day the extract was loaded: what its records said was true then
 
 
 @dataclass

@@ -401,8 +401,10 @@ def _cell(value: Any) -> str | None:
 
 
 def lake_batches(db: Session) -> list[LakeBatch]:
-    rows = db.execute(select(Source.name, Batch.id, Batch.sequence).join(Batch.source)).all()
-    return [LakeBatch(name, batch_id, sequence) for name, batch_id, sequence in rows]
+    rows = db.execute(select(Source.name, Batch.id, Batch.sequence, Batch.loaded_at).join(Batch.source)).all()
+    return [
+        LakeBatch(name, batch_id, sequence, loaded_at.date()) for name, batch_id, sequence, loaded_at in rows
+    ]
 
 
 def batches_of(db: Session, source: Source) -> list[Batch]:
