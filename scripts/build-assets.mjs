@@ -26,6 +26,9 @@ const copies = [
   ["@ministryofjustice/frontend/moj/moj-frontend.min.js", "moj-frontend.min.js"],
   ["@ministryofjustice/frontend/moj/assets/images", "assets/images"],
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
+  ["vega/build/vega.min.js", "vega.min.js"],
+  ["vega-lite/build/vega-lite.min.js", "vega-lite.min.js"],
+  ["vega-embed/build/vega-embed.min.js", "vega-embed.min.js"],
 ];
 for (const [from, to] of copies) {
   cpSync(join(modules, from), join(out, to), { recursive: true });

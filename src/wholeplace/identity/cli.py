@@ -66,14 +66,18 @@ def link(
             progress=say,
         )
         db.commit()
+    _report(summary, seconds=time.perf_counter() - started, as_json=as_json)
+
+
+def _report(summary: service.LinkSummary, *, seconds: float, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(summary.as_json()))
+        typer.echo(json.dumps({**summary.as_json(), "seconds": round(seconds, 2)}))
         return
     typer.echo(
         f"{summary.records:,} records, {summary.comparisons:,} comparisons, {summary.links:,} links, "
         f"{summary.people:,} people, {summary.households:,} households, {summary.review_queue:,} pairs to review "
         f"(thresholds {summary.upper:.3f} and {summary.lower:.3f}, chosen by the {summary.thresholds_from}; "
-        f"{time.perf_counter() - started:.1f} s)."
+        f"{seconds:.1f} s)."
     )
 
 
@@ -90,6 +94,26 @@ def _stages(*, quiet: bool) -> Iterator[Callable[[str], None]]:
     ) as bar:
         task = bar.add_task("starting", total=None)
         yield lambda stage: bar.update(task, description=stage)
+
+
+@link_app.command("new")
+def link_new(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Link the records loaded since the latest run to the people already found, without retraining."""
+    runtime = Runtime.upgraded()
+    started = time.perf_counter()
+    with runtime.sessions() as db, _stages(quiet=as_json) as say:
+        summary = service.link_new_records(
+            db,
+            Lake.in_data_dir(runtime.settings.data_dir),
+            sources.lake_batches(db),
+            secret=runtime.settings.effective_secret_key(),
+            actor=service.Actor(command_user(), utcnow()),
+            progress=say,
+        )
+        db.commit()
+    _report(summary, seconds=time.perf_counter() - started, as_json=as_json)
 
 
 @link_app.command("thresholds")

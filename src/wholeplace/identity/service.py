@@ -115,6 +115,73 @@ def link_place(
     )
 
 
+def link_new_records(
+    db: Session,
+    lake: Lake,
+    batches: list[LakeBatch],
+    *,
+    secret: str,
+    actor: Actor,
+    progress: Progress | None = None,
+) -> LinkSummary:
+    """Link the records that arrived (or changed) since the latest run to the people already found, with the
+    saved model: no retraining. Pairs among the records already linked keep their scores."""
+    say = progress or (lambda _stage: None)
+    run = latest_run(db)
+    if run is None:
+        return link_place(db, lake, batches, secret=secret, actor=actor, progress=progress)
+    connection = lake.connect(batches)
+    say("reading records")
+    records = person_records(connection)
+    trained = _checked_model(
+        store.read_model(lake, run.folder), place_fingerprint(secret), records, "the saved model"
+    )
+    arrived = _arrived(records, store.read_table(lake, run.folder, store.RECORDS))
+    scored = linkage.score_new(records, arrived, trained["splink"], progress=say) if arrived else None
+    say("clustering people and households")
+    return _record_run(
+        db,
+        lake,
+        "new records",
+        _run_records(connection, records, batches),
+        _pairs_with(store.read_table(lake, run.folder, store.PAIRS), scored, records, arrived),
+        trained,
+        comparisons=scored.comparisons if scored else 0,
+        related=record_relationships(connection),
+        actor=actor,
+    )
+
+
+def _arrived(records: pa.Table, linked: pa.Table) -> set[str]:
+    """Records not in the latest run, or in it from an earlier batch."""
+    before = dict(
+        zip(linked.column("unique_id").to_pylist(), linked.column("batch").to_pylist(), strict=True)
+    )
+    return {
+        uid
+        for uid, batch in zip(
+            records.column("unique_id").to_pylist(), records.column("batch").to_pylist(), strict=True
+        )
+        if before.get(uid) != batch
+    }
+
+
+def _pairs_with(
+    previous: pa.Table, scored: linkage.Scored | None, records: pa.Table, arrived: set[str]
+) -> pa.Table:
+    """The latest run's pairs among records still current and unchanged, with the new records' pairs."""
+    unchanged = pa.array(sorted(set(records.column("unique_id").to_pylist()) - arrived), pa.string())
+    kept = previous.drop_columns(["band", "reason"]).filter(
+        pc.and_(
+            pc.is_in(previous.column("unique_id_l"), value_set=unchanged),
+            pc.is_in(previous.column("unique_id_r"), value_set=unchanged),
+        )
+    )
+    if scored is None:
+        return kept
+    return pa.concat_tables([kept, scored.pairs.select(kept.column_names)], promote_options="permissive")
+
+
 def decide(
     db: Session, lake: Lake, pair_id: uuid.UUID, decision: str, reason: str, *, actor: Actor
 ) -> LinkSummary:
@@ -313,7 +380,7 @@ def _run_records(
 ) -> pa.Table:
     """What re-clustering needs of each record: its strong identifiers, its dwelling, and the dates it was active
     — a record with no dated activity speaks for the day its extract was loaded."""
-    frame = records.select(["unique_id", "source", "record_id", *STRONG_IDENTIFIERS]).to_pandas()
+    frame = records.select(["unique_id", "source", "record_id", "batch", *STRONG_IDENTIFIERS]).to_pandas()
     frame["dwelling"] = households.dwellings(records.select(["address", "postcode", "uprn"]).to_pandas())
     frame = frame.merge(record_activity(connection).to_pandas(), on="unique_id", how="left")
     loaded = {str(batch.batch_id): batch.loaded_on for batch in batches}

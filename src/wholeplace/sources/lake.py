@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from datetime import date
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
