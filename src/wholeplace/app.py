@@ -11,11 +11,14 @@ from wholeplace.core import api as core_api
 from wholeplace.core import service as core_service
 from wholeplace.core import views as core_views
 from wholeplace.core.runtime import Runtime
+from wholeplace.identity import views as identity_views
 from wholeplace.sources import api as sources_api
 from wholeplace.sources import views as sources_views
 from wholeplace.web.shell import build_web_app
 
-DOMAIN_TEMPLATES = [Path(__file__).parent / domain / "templates" for domain in ("core", "sources")]
+DOMAIN_TEMPLATES = [
+    Path(__file__).parent / domain / "templates" for domain in ("core", "sources", "identity")
+]
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -31,10 +34,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         sessions=runtime.sessions,
         clock=runtime.clock,
         place_name=place_name,
-        pages=[core_views.router, sources_views.router],
+        pages=[core_views.router, sources_views.router, identity_views.router],
         api=[core_api.router, sources_api.router],
         template_dirs=DOMAIN_TEMPLATES,
-        navigation=[*core_views.NAVIGATION[:1], *sources_views.NAVIGATION, *core_views.NAVIGATION[1:]],
+        navigation=[
+            *core_views.NAVIGATION[:1],
+            *sources_views.NAVIGATION,
+            *identity_views.NAVIGATION,
+            *core_views.NAVIGATION[1:],
+        ],
     )
 
 

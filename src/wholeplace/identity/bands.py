@@ -53,10 +53,12 @@ def chosen_thresholds(
     """The lowest upper threshold whose automatic links the model expects to be `precision` right, and the
     highest lower threshold above which it expects `recall` of its matches."""
     ordered = np.sort(np.asarray(probabilities, dtype=float))[::-1]
+    ordered = ordered[ordered > 0]
     if ordered.size == 0:
         return Thresholds(upper=0.99, lower=0.5)
     expected = np.cumsum(ordered)
-    precise = np.flatnonzero(expected / np.arange(1, ordered.size + 1) >= precision)
+    last_of_ties = np.append(ordered[1:] < ordered[:-1], True)
+    precise = np.flatnonzero((expected / np.arange(1, ordered.size + 1) >= precision) & last_of_ties)
     upper = float(ordered[precise[-1]]) if precise.size else float(ordered[0])
     reached = np.flatnonzero(expected >= recall * expected[-1])
     lower = float(ordered[reached[0]]) if reached.size else float(ordered[-1])

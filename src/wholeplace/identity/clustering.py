@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class _Cluster:
-    identifiers: dict[str, str] = field(default_factory=dict)
+    identifiers: dict[str, set[str]] = field(default_factory=dict)
     apart_from: set[int] = field(default_factory=set)  # records this cluster must never join
 
 
@@ -23,7 +23,9 @@ class Clusterer:
     def __init__(self, count: int, identifiers: Mapping[int, Mapping[str, str]]) -> None:
         self._parent = list(range(count))
         self._clusters: dict[int, _Cluster] = {
-            record: _Cluster(identifiers=dict(values)) for record, values in identifiers.items() if values
+            record: _Cluster(identifiers={kind: {value} for kind, value in values.items()})
+            for record, values in identifiers.items()
+            if values
         }
 
     def keep_apart(self, pairs: Iterable[tuple[int, int]]) -> None:
@@ -73,7 +75,11 @@ class Clusterer:
         left, right = self._clusters.get(left_root), self._clusters.get(right_root)
         if not left or not right:
             return False
-        return any(right.identifiers.get(kind, value) != value for kind, value in left.identifiers.items())
+        return any(
+            not (values <= right.identifiers[kind] or right.identifiers[kind] <= values)
+            for kind, values in left.identifiers.items()
+            if kind in right.identifiers
+        )
 
     def _merge(self, left_root: int, right_root: int) -> None:
         self._parent[right_root] = left_root
@@ -82,8 +88,8 @@ class Clusterer:
             return
         kept = self._cluster(left_root)
         kept.apart_from |= absorbed.apart_from
-        for kind, value in absorbed.identifiers.items():
-            kept.identifiers.setdefault(kind, value)
+        for kind, values in absorbed.identifiers.items():
+            kept.identifiers.setdefault(kind, set()).update(values)
 
 
 def cluster_records(
@@ -104,4 +110,6 @@ def cluster_records(
     for left, right in same:
         clusterer.join(left, right, despite_identifiers=True)
     refused = [(left, right) for left, right in links if not clusterer.join(left, right)]
-    return clusterer.labels(), refused
+    return clusterer.labels(), [
+        (left, right) for left, right in refused if clusterer.root(left) != clusterer.root(right)
+    ]

@@ -55,14 +55,15 @@ def households(records: pd.DataFrame, related: Iterable[tuple[str, str]]) -> pd.
     """One row per person: `person_id`, `dwelling`, `since` (first date seen there) and `label` (the household).
 
     `records` has one row per record: person_id, dwelling, first_seen, last_seen (dates, may be missing)."""
-    housed = records[records["dwelling"].notna()].sort_values(
-        ["person_id", "last_seen", "first_seen", "dwelling"], na_position="first"
+    housed = records[records["dwelling"].notna()].assign(
+        recent=lambda frame: frame["last_seen"].where(frame["last_seen"].notna(), frame["first_seen"])
     )
+    housed = housed.sort_values(["person_id", "recent", "first_seen", "dwelling"], na_position="first")
     current = housed.groupby("person_id", sort=False).tail(1)[["person_id", "dwelling"]]
     since = housed.merge(current, on=["person_id", "dwelling"]).groupby("person_id")["first_seen"].min()
     people = pd.DataFrame({"person_id": pd.unique(records["person_id"])})
     people = people.merge(current, on="person_id", how="left")
-    people["since"] = people["person_id"].map(since)
+    people["since"] = since.reindex(people["person_id"]).to_numpy()
     people["label"] = _labels(people, related)
     return people
 

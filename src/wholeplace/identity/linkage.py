@@ -61,6 +61,7 @@ def train(records: pa.Table, *, progress: Progress | None = None) -> dict[str, A
     right, u by random sampling, m by expectation maximisation. Returns the model as Splink saves it."""
     say = progress or (lambda _stage: None)
     columns = model_columns(records)
+    _refuse_identical(records, columns)
     linker, _database = _linker(records, model.settings(columns))
     say("training")
     deterministic = model.deterministic_rules(columns)
@@ -70,7 +71,10 @@ def train(records: pa.Table, *, progress: Progress | None = None) -> dict[str, A
     for rule in model.training_blocks(columns):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        except EMTrainingException:  # no pairs share this block: the other blocks train what they can
+        except (
+            EMTrainingException,
+            ValueError,
+        ):  # too few pairs in this block: the others train what they can
             continue
     return with_floor_on_m(dict(linker.misc.save_model_to_json()))
 
@@ -152,11 +156,25 @@ def _estimate_prior(linker: Linker, deterministic: list[Any]) -> None:
         linker.training.estimate_probability_two_random_records_match(
             deterministic, recall=DETERMINISTIC_RECALL
         )
-    except ValueError as error:  # Splink cannot take the log of a zero share: no pair meets any rule
+    except ValueError:  # Splink takes the log of the share: it fails when every pair meets a rule
+        raise UntrainableError(
+            "Every pair of records shares an identifier or a whole name and date of birth, so the model cannot "
+            "learn what tells two people apart."
+        ) from None
+    if not 0 < linker.misc.save_model_to_json()["probability_two_random_records_match"] < 1:
         raise UntrainableError(
             "No two records share an NHS number, a national insurance number, or a whole name and date of birth, "
             "so the model has no sure matches to learn how common matches are."
-        ) from error
+        )
+
+
+def _refuse_identical(records: pa.Table, columns: set[str]) -> None:
+    compared = sorted(name for name in columns if not pa.types.is_list(records.schema.field(name).type))
+    if records.select(compared).group_by(compared).aggregate([]).num_rows <= 1:
+        raise UntrainableError(
+            f"All {records.num_rows:,} records hold the same values in every field the model compares, so there is "
+            "nothing to tell people apart by."
+        )
 
 
 def _kept_columns(predicted: duckdb.DuckDBPyRelation) -> pa.Table:

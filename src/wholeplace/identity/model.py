@@ -76,14 +76,14 @@ def deterministic_rules(columns: set[str]) -> list[Any]:
 
 
 def training_blocks(columns: set[str]) -> list[Any]:
-    """Blocks for expectation maximisation: each leaves the comparisons outside it free to be estimated."""
-    blocks: list[Any] = []
-    if "date_of_birth" in columns:
-        blocks.append(block_on("date_of_birth"))
-    if "postcode" in columns:
-        blocks.append(block_on("postcode"))
+    """Blocks for expectation maximisation: each leaves the comparisons outside it free to be estimated. None
+    is an address: people who share one are mostly different members of a household, and would teach the model
+    that a household is a person."""
+    blocks: list[Any] = [block_on(name) for name in STRONG_IDENTIFIERS if name in columns]
     if set(NAME_COLUMNS) <= columns:
         blocks.append(block_on("given_name", "family_name"))
+    if "date_of_birth" in columns:
+        blocks.append(block_on("date_of_birth"))
     return blocks
 
 

@@ -66,7 +66,7 @@ def name_parts(*columns: pa.Array | pa.ChunkedArray) -> pa.Array:
     joined = pc.utf8_trim(
         pc.binary_join_element_wise(*columns, " ", null_handling="replace", null_replacement=""), " "
     )
-    words = pc.split_pattern(joined, " ")
+    words = pc.utf8_split_whitespace(joined)
     return pc.if_else(pc.equal(joined, ""), pa.scalar(None, words.type), words)
 
 

@@ -134,7 +134,7 @@ def link_new_records(
     say("reading records")
     records = person_records(connection)
     trained = _checked_model(
-        store.read_model(lake, run.folder), place_fingerprint(secret), records, "the saved model"
+        store.read_model(lake, run.folder), place_fingerprint(secret), records, "The saved model"
     )
     arrived = _arrived(records, store.read_table(lake, run.folder, store.RECORDS))
     scored = linkage.score_new(records, arrived, trained["splink"], progress=say) if arrived else None
@@ -330,10 +330,10 @@ def _model(
 ) -> dict[str, Any]:
     place = place_fingerprint(secret)
     if model_file is not None:
-        return _checked_model(_read_model_file(model_file), place, records, model_file.name)
+        return _checked_model(_read_model_file(model_file), place, records, f"The model in {model_file.name}")
     run = latest_run(db)
     if run is not None and not retrain:
-        return _checked_model(store.read_model(lake, run.folder), place, records, "the saved model")
+        return _checked_model(store.read_model(lake, run.folder), place, records, "The saved model")
     try:
         splink_model = linkage.train(records, progress=progress)
     except linkage.UntrainableError as error:
@@ -363,13 +363,13 @@ def _read_model_file(path: Path) -> dict[str, Any]:
 def _checked_model(model: dict[str, Any], place: str, records: pa.Table, name: str) -> dict[str, Any]:
     if model.get("place") != place:
         raise ModelMismatchError(
-            f"{name[:1].upper()}{name[1:]} was trained in another place, on other people's records.",
+            f"{name} was trained in another place, on other people's records.",
             fix="Train this place's own model: wholeplace link --retrain.",
         )
     missing = sorted(set(model["columns"]) - linkage.model_columns(records))
     if missing:
         raise ModelMismatchError(
-            f"{name[:1].upper()}{name[1:]} compares {', '.join(missing)}, which no current record holds.",
+            f"{name} compares {', '.join(missing)}, which no current record holds.",
             fix="Retrain on the records as they are now: wholeplace link --retrain.",
         )
     return model

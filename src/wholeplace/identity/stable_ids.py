@@ -29,8 +29,8 @@ def carry_ids(
 ) -> tuple[list[str], list[Change]]:
     """Name the new clusters (`labels[i]` is member i's cluster) from the previous ids of their members.
 
-    A new cluster inherits an earlier id when it holds more than half of that id's current members and no other
-    earlier id contributes more to it; every other cluster gets `new_id()`."""
+    A new cluster inherits an earlier id when it holds more than half of that id's current members; when it
+    holds most of several, the one contributing most members; every other cluster gets `new_id()`."""
     overlap: Counter[tuple[int, str]] = Counter(
         (label, previous[member]) for member, label in zip(members, labels, strict=True) if member in previous
     )
