@@ -4,6 +4,7 @@ place's thresholds. No page lists everyone."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -22,7 +23,6 @@ from sqlalchemy.orm import Session
 from tests.sources.test_views import table
 from tests.support.factories import MOMENT
 from tests.support.web import post_form
-from tests.web import conftest as web
 from tests.web.conftest import SignedInAs
 from wholeplace.core.db import make_engine, session_factory, upgrade
 from wholeplace.core.roles import Role
@@ -33,8 +33,6 @@ from wholeplace.identity import service, store
 from wholeplace.identity.models import LinkDecision, LinkRun, ReviewPair
 from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
-
-signed_in_as = web.signed_in_as  # the web tests' fixture, found by pytest here too
 
 SECRET = "test-secret"
 ACTOR = service.Actor("tester", MOMENT)
@@ -166,7 +164,8 @@ def redirected_to(response: Response) -> tuple[str, dict[str, list[str]]]:
 def error_summary(page: str) -> list[str]:
     summary = re.search(r'<div class="govuk-error-summary".*?</ul>', page, flags=re.DOTALL)
     assert summary, "the page has no error summary"
-    return [re.sub(r"\s+", " ", text).strip() for text in re.findall(r"<a [^>]*>(.*?)</a>", summary.group(0))]
+    found = re.findall(r"<a [^>]*>(.*?)</a>", summary.group(0), flags=re.DOTALL)
+    return [" ".join(html.unescape(text).split()) for text in found]
 
 
 def chart_spec(page: str, name: str) -> dict[str, object]:

@@ -52,8 +52,7 @@ def link(
     if context.invoked_subcommand is not None:
         return
     runtime = Runtime.upgraded()
-    started = time.perf_counter()
-    with runtime.sessions() as db, _stages(quiet=as_json) as say:
+    with runtime.sessions() as db, _stages(quiet=as_json) as (say, clock):
         summary = service.link_place(
             db,
             Lake.in_data_dir(runtime.settings.data_dir),
@@ -66,12 +65,14 @@ def link(
             progress=say,
         )
         db.commit()
-    _report(summary, seconds=time.perf_counter() - started, as_json=as_json)
+    _report(summary, clock, as_json=as_json)
 
 
-def _report(summary: service.LinkSummary, *, seconds: float, as_json: bool) -> None:
+def _report(summary: service.LinkSummary, clock: _Stages, *, as_json: bool) -> None:
+    stages = clock.seconds()
+    seconds = sum(stages.values())
     if as_json:
-        typer.echo(json.dumps({**summary.as_json(), "seconds": round(seconds, 2)}))
+        typer.echo(json.dumps({**summary.as_json(), "seconds": round(seconds, 2), "stages": stages}))
         return
     typer.echo(
         f"{summary.records:,} records, {summary.comparisons:,} comparisons, {summary.links:,} links, "
@@ -81,9 +82,22 @@ def _report(summary: service.LinkSummary, *, seconds: float, as_json: bool) -> N
     )
 
 
+class _Stages:
+    """Each stage's name and when it began, for the seconds each took."""
+
+    def __init__(self) -> None:
+        self.began: list[tuple[str, float]] = [("starting", time.perf_counter())]
+
+    def seconds(self) -> dict[str, float]:
+        ends = [began for _name, began in self.began[1:]] + [time.perf_counter()]
+        return {name: round(end - began, 2) for (name, began), end in zip(self.began, ends, strict=True)}
+
+
 @contextmanager
-def _stages(*, quiet: bool) -> Iterator[Callable[[str], None]]:
-    """A spinner naming the stage under way, with the time so far; silent when the output is JSON."""
+def _stages(*, quiet: bool) -> Iterator[tuple[Callable[[str], None], _Stages]]:
+    """A spinner naming the stage under way, with the time so far (silent when the output is JSON), and the
+    seconds each stage took."""
+    clock = _Stages()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -93,7 +107,12 @@ def _stages(*, quiet: bool) -> Iterator[Callable[[str], None]]:
         disable=quiet,
     ) as bar:
         task = bar.add_task("starting", total=None)
-        yield lambda stage: bar.update(task, description=stage)
+
+        def say(stage: str) -> None:
+            clock.began.append((stage, time.perf_counter()))
+            bar.update(task, description=stage)
+
+        yield say, clock
 
 
 @link_app.command("new")
@@ -102,8 +121,7 @@ def link_new(
 ) -> None:
     """Link the records loaded since the latest run to the people already found, without retraining."""
     runtime = Runtime.upgraded()
-    started = time.perf_counter()
-    with runtime.sessions() as db, _stages(quiet=as_json) as say:
+    with runtime.sessions() as db, _stages(quiet=as_json) as (say, clock):
         summary = service.link_new_records(
             db,
             Lake.in_data_dir(runtime.settings.data_dir),
@@ -113,7 +131,7 @@ def link_new(
             progress=say,
         )
         db.commit()
-    _report(summary, seconds=time.perf_counter() - started, as_json=as_json)
+    _report(summary, clock, as_json=as_json)
 
 
 @link_app.command("thresholds")

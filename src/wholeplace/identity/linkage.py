@@ -8,8 +8,11 @@ simply left out of the model (see `identity.model`).
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -29,6 +32,7 @@ FLOOR_PROBABILITY = 0.01
 # The share of true matches the exact rules are taken to find: typing errors and missing values hide the rest.
 DETERMINISTIC_RECALL = 0.7
 M_FLOOR = 0.001
+DUCKDB_MEMORY_SHARE = 0.35
 PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_weight", "match_probability")
 
 Progress = Callable[[str], None]
@@ -145,10 +149,18 @@ def _term_frequency_columns(trained: dict[str, Any]) -> list[str]:
 def _linker(records: pa.Table, settings: Any) -> tuple[Linker, DuckDBAPI]:
     connection = duckdb.connect()
     connection.execute("SET enable_progress_bar = false")
+    # DuckDB would take 80% of memory; a share leaves room for the Python side, and DuckDB spills the rest.
+    connection.execute(f"SET memory_limit = '{_duckdb_memory_mb()}MB'")
+    connection.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'wholeplace-linkage'}'")
     database = DuckDBAPI(connection=connection)
     linker = Linker(database.register(records), settings)
     quiet_splink()
     return linker, database
+
+
+def _duckdb_memory_mb() -> int:
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(physical * DUCKDB_MEMORY_SHARE) >> 20
 
 
 def _estimate_prior(linker: Linker, deterministic: list[Any]) -> None:
@@ -178,7 +190,7 @@ def _refuse_identical(records: pa.Table, columns: set[str]) -> None:
 
 
 def _kept_columns(predicted: duckdb.DuckDBPyRelation) -> pa.Table:
-    levels = [name for name in predicted.columns if name.startswith(("gamma_", "bf_"))]
+    levels = [name for name in predicted.columns if name.startswith(("gamma_", "mw_"))]
     present = set(predicted.columns)
     conflicts = [
         f"({name}_l IS NOT NULL AND {name}_r IS NOT NULL AND {name}_l <> {name}_r)"

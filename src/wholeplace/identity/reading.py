@@ -77,7 +77,6 @@ class QueueRow:
     left: RecordRef
     right: RecordRef
     probability: float
-    weight: float
     reason: str
     impact: int
 
@@ -198,7 +197,7 @@ class Member:
 
 
 @dataclass(frozen=True)
-class Change:
+class PersonChange:
     """A step in a person's history: a merge, split or ending recorded by a run."""
 
     at: datetime
@@ -220,7 +219,7 @@ class PersonView:
     since: date | None
     records: list[PersonRecord]
     members: list[Member]
-    history: list[Change]
+    history: list[PersonChange]
     decisions: list[Decision]
 
 
@@ -233,10 +232,6 @@ class WeightBin:
     review: int
     no_link: int
 
-    @property
-    def pairs(self) -> int:
-        return self.link + self.review + self.no_link
-
 
 @dataclass(frozen=True)
 class SourceLinks:
@@ -244,14 +239,6 @@ class SourceLinks:
     records: int
     linked_elsewhere: int  # records whose person also has records from another source
     alone: int  # records whose person has no other record
-
-    @property
-    def linked_share(self) -> float:
-        return self.linked_elsewhere / self.records if self.records else 0.0
-
-    @property
-    def alone_share(self) -> float:
-        return self.alone / self.records if self.records else 0.0
 
 
 @dataclass(frozen=True)
@@ -287,7 +274,6 @@ def review_queue(
             left=refs[pair.record_l],
             right=refs[pair.record_r],
             probability=pair.match_probability,
-            weight=pair.match_weight,
             reason=pair.reason,
             impact=pair.impact,
         )
@@ -341,11 +327,12 @@ def review_pair(
         raise NotFoundError("There is no such pair to review.", fix="Go back to the review queue.")
     keys = [pair.record_l, pair.record_r]
     refs = record_refs(db, lake, connection, keys)
-    values = _lake_fields(connection, keys, _compared_columns(connection))
+    compared = _compared_columns(connection)
+    values = _lake_fields(connection, keys, compared)
     left, right = values.get(pair.record_l, {}), values.get(pair.record_r, {})
     fields = [
         FieldPair(name, left.get(name), right.get(name))
-        for name in _compared_columns(connection)
+        for name in compared
         if left.get(name) is not None or right.get(name) is not None
     ]
     return PairView(
@@ -359,7 +346,7 @@ def review_pair(
         left=refs[pair.record_l],
         right=refs[pair.record_r],
         fields=fields,
-        waterfall=waterfall(pair.levels),
+        waterfall=_waterfall(pair.levels),
         decisions=_decisions(
             db, LinkDecision.record_l == pair.record_l, LinkDecision.record_r == pair.record_r
         ),
@@ -380,7 +367,7 @@ def decided_pair(
     return DecidedPair(decisions[0], refs[pair.record_l], refs[pair.record_r])
 
 
-def waterfall(levels: str) -> Waterfall:
+def _waterfall(levels: str) -> Waterfall:
     """A pair's match weight built up from the prior, comparison by comparison (as kept with the pair)."""
     kept = json.loads(levels)
     prior = float(kept["prior"])
@@ -411,13 +398,13 @@ def _ref(key: str, fields: dict[str, Value] | None, person_id: str | None) -> Re
         key=key,
         source=source,
         record_id=record_id,
-        name=full_name(fields or {}),
+        name=_full_name(fields or {}),
         person_id=person_id,
         in_lake=fields is not None,
     )
 
 
-def full_name(fields: dict[str, Value]) -> str:
+def _full_name(fields: dict[str, Value]) -> str:
     return " ".join(str(fields[name]) for name in NAME_FIELDS if fields.get(name))
 
 
@@ -442,19 +429,14 @@ def _lake_fields(
     """The chosen standard fields of the records the lake still holds, by key."""
     if not keys or not _columns(connection):
         return {}
-    parts = [key.partition(":") for key in keys]
-    wanted = pa.table(
-        {"source": [source for source, _, _ in parts], "record_id": [record_id for _, _, record_id in parts]}
-    )
-    selected = "".join(f", p.{_quoted(name)}" for name in columns)
-    connection.register("wanted_records", wanted)
-    try:
-        rows = connection.execute(
-            f"SELECT p.source, p.record_id{selected} FROM person p "  # noqa: S608
-            "JOIN wanted_records w ON p.source = w.source AND p.record_id = w.record_id"
-        ).fetchall()
-    finally:
-        connection.unregister("wanted_records")
+    selected = "".join(f", {_quoted(name)}" for name in columns)
+    # A filter rather than a join with a table of keys: DuckDB 2.0 pushes a join's filter into the view's
+    # latest-row-per-record window and then loses rows once three or more columns are selected.
+    rows = connection.execute(
+        f"SELECT source, record_id{selected} FROM person "  # noqa: S608
+        "WHERE list_contains($keys, source || ':' || record_id)",
+        {"keys": list(keys)},
+    ).fetchall()
     return {
         f"{row[0]}:{row[1]}": {name: _value(value) for name, value in zip(columns, row[2:], strict=True)}
         for row in rows
@@ -511,11 +493,11 @@ def people_of(db: Session, lake: Lake, keys: Sequence[str]) -> dict[str, str]:
 def person(db: Session, lake: Lake, connection: duckdb.DuckDBPyConnection, person_id: str) -> PersonView:
     """A person of the latest run: their records, the other people of their household, what happened to them."""
     run = _latest(db)
-    mine = _people_rows(lake, run, "person_id", [person_id]) if run is not None else None
-    if run is None or mine is None or mine.num_rows == 0:
-        raise NotFoundError(
-            "There is no such person in the latest linkage.", fix="Check the link you followed."
-        )
+    if run is None:
+        raise _no_such_person()
+    mine = _people_rows(lake, run, "person_id", [person_id])
+    if mine.num_rows == 0:
+        raise _no_such_person()
     keys = sorted(mine.column("unique_id").to_pylist())
     household_id = str(mine.column("household_id")[0].as_py())
     present = _columns(connection)
@@ -539,6 +521,10 @@ def person(db: Session, lake: Lake, connection: duckdb.DuckDBPyConnection, perso
             ),
         ),
     )
+
+
+def _no_such_person() -> NotFoundError:
+    return NotFoundError("There is no such person in the latest linkage.", fix="Check the link you followed.")
 
 
 def moved_record(
@@ -589,7 +575,7 @@ def _members(
     ]
 
 
-def _history(db: Session, lake: Lake, run: LinkRun, person_id: str) -> list[Change]:
+def _history(db: Session, lake: Lake, run: LinkRun, person_id: str) -> list[PersonChange]:
     rows = db.execute(
         select(IdentityChange, LinkRun)
         .join(LinkRun, LinkRun.id == IdentityChange.run_id)
@@ -604,7 +590,7 @@ def _history(db: Session, lake: Lake, run: LinkRun, person_id: str) -> list[Chan
         _people_rows(lake, run, "person_id", others - {"", person_id}).column("person_id").to_pylist()
     )
     return [
-        Change(
+        PersonChange(
             at=made_by.finished_at,
             run=made_by.sequence,
             run_kind=made_by.kind,

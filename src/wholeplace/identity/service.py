@@ -24,10 +24,11 @@ import duckdb
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wholeplace.core.errors import InvalidInputError, NotFoundError, WholeplaceError
+from wholeplace.core.errors import ConflictError, InvalidInputError, NotFoundError, WholeplaceError
 from wholeplace.identity import bands, evaluation, households, linkage, store
 from wholeplace.identity.linkage import Progress
 from wholeplace.identity.model import STRONG_IDENTIFIERS
@@ -73,6 +74,19 @@ class LinkSummary:
 
 
 @dataclass(frozen=True)
+class Linkage:
+    """What a run found, before people and households are resolved from it."""
+
+    kind: str  # full, new records, decision
+    records: pa.Table  # see identity.pipeline.resolve
+    pairs: pa.Table  # scored pairs, without bands
+    model: dict[str, Any]
+    comparisons: int
+    related: list[tuple[str, str]]
+    backend: str
+
+
+@dataclass(frozen=True)
 class Actor:
     """Who asked for a change, and when."""
 
@@ -100,19 +114,17 @@ def link_place(
     records = person_records(connection)
     trained = _model(db, lake, records, secret=secret, retrain=retrain, model_file=model_file, progress=say)
     scored = _scorer(backend)(records, trained["splink"], progress=say)
-    say("clustering people and households")
-    return _record_run(
-        db,
-        lake,
-        "full",
-        _run_records(connection, records, batches),
-        scored.pairs,
-        trained,
+    say("reading dwellings and relationships")
+    made = Linkage(
+        kind="full",
+        records=_run_records(connection, records, batches),
+        pairs=scored.pairs,
+        model=trained,
         comparisons=scored.comparisons,
         related=record_relationships(connection),
-        actor=actor,
         backend=backend,
     )
+    return _record_run(db, lake, made, actor=actor, progress=say)
 
 
 def link_new_records(
@@ -138,18 +150,17 @@ def link_new_records(
     )
     arrived = _arrived(records, store.read_table(lake, run.folder, store.RECORDS))
     scored = linkage.score_new(records, arrived, trained["splink"], progress=say) if arrived else None
-    say("clustering people and households")
-    return _record_run(
-        db,
-        lake,
-        "new records",
-        _run_records(connection, records, batches),
-        _pairs_with(store.read_table(lake, run.folder, store.PAIRS), scored, records, arrived),
-        trained,
+    say("reading dwellings and relationships")
+    made = Linkage(
+        kind="new records",
+        records=_run_records(connection, records, batches),
+        pairs=_pairs_with(store.read_table(lake, run.folder, store.PAIRS), scored, records, arrived),
+        model=trained,
         comparisons=scored.comparisons if scored else 0,
         related=record_relationships(connection),
-        actor=actor,
+        backend=run.backend,
     )
+    return _record_run(db, lake, made, actor=actor, progress=say)
 
 
 def _arrived(records: pa.Table, linked: pa.Table) -> set[str]:
@@ -189,9 +200,10 @@ def decide(
     if decision not in DECISIONS:
         raise InvalidInputError("Choose same person, different people or not sure.", field="decision")
     pair = db.get(ReviewPair, pair_id)
-    if pair is None or pair.status == "vanished":
+    if pair is None or pair.status != "open":
         raise NotFoundError(
-            "This pair is no longer in the review queue: a later linkage changed or withdrew its records.",
+            "This pair is no longer in the review queue: someone decided it, or a later linkage changed or "
+            "withdrew its records.",
             fix="Go back to the queue; nothing was recorded.",
         )
     _add_decision(db, pair.record_l, pair.record_r, decision, reason, origin="review", actor=actor)
@@ -225,17 +237,16 @@ def relink(db: Session, lake: Lake, *, actor: Actor) -> LinkSummary:
     run = _latest_run(db)
     pairs = store.read_table(lake, run.folder, store.PAIRS)
     related = store.read_table(lake, run.folder, store.RELATED)
-    return _record_run(
-        db,
-        lake,
-        "decision",
-        store.read_table(lake, run.folder, store.RECORDS),
-        pairs.drop_columns(["band", "reason"]),
-        store.read_model(lake, run.folder),
+    made = Linkage(
+        kind="decision",
+        records=store.read_table(lake, run.folder, store.RECORDS),
+        pairs=pairs.drop_columns(["band", "reason"]),
+        model=store.read_model(lake, run.folder),
         comparisons=run.comparisons,
         related=list(zip(related.column(0).to_pylist(), related.column(1).to_pylist(), strict=True)),
-        actor=actor,
+        backend=run.backend,
     )
+    return _record_run(db, lake, made, actor=actor)
 
 
 def set_thresholds(
@@ -391,25 +402,18 @@ def _run_records(
 
 
 def _record_run(
-    db: Session,
-    lake: Lake,
-    kind: str,
-    records: pa.Table,
-    pairs: pa.Table,
-    model: dict[str, Any],
-    *,
-    comparisons: int,
-    related: list[tuple[str, str]],
-    actor: Actor,
-    backend: str = "duckdb",
+    db: Session, lake: Lake, made: Linkage, *, actor: Actor, progress: Progress | None = None
 ) -> LinkSummary:
+    say = progress or (lambda _stage: None)
+    say("resolving people and households")
+    records, pairs, model = made.records, made.pairs, made.model
     thresholds, chosen_by = _thresholds(db, pairs)
     banded = bands.banded(pairs, thresholds)
     outcome = resolve(
         records,
         banded,
         decisions=_decisions(db),
-        related=related,
+        related=made.related,
         previous=_previous(db, lake),
         new_person_id=lambda: "P" + secrets.token_hex(10),
         new_household_id=lambda: "H" + secrets.token_hex(10),
@@ -419,13 +423,13 @@ def _record_run(
     run = LinkRun(
         id=uuid.uuid4(),
         sequence=sequence,
-        kind=kind,
-        backend=backend,
+        kind=made.kind,
+        backend=made.backend,
         started_at=actor.at,
         finished_at=actor.at,
         started_by=actor.name,
         records=records.num_rows,
-        comparisons=comparisons,
+        comparisons=made.comparisons,
         links=outcome.links,
         review_pairs=0,
         people=_distinct(outcome.people, "person_id"),
@@ -434,8 +438,9 @@ def _record_run(
         lower=thresholds.lower,
         thresholds_from=chosen_by,
         model_hash=store.model_hash(model),
-        folder=f"{sequence:06d}",
     )
+    run.folder = f"{sequence:06d}-{run.id.hex[:8]}"  # two runs racing for one sequence never share a folder
+    say("writing the run")
     store.write_run(
         lake,
         run.folder,
@@ -444,21 +449,27 @@ def _record_run(
             households=outcome.households,
             pairs=banded,
             records=records,
-            related=_related_table(related),
+            related=_related_table(made.related),
             model=model,
         ),
     )
+    say("updating the review queue")
     try:
         run.review_pairs = _sync_review_queue(db, outcome, model, at=actor.at)
         db.add(run)
         db.flush()
         _record_changes(db, run.id, outcome)
         db.flush()
+    except IntegrityError:
+        store.discard_run(lake, run.folder)
+        raise ConflictError(
+            "Another linkage finished while this one ran.", fix="Try again: it will start from the newer one."
+        ) from None
     except Exception:
         store.discard_run(lake, run.folder)
         raise
     return LinkSummary(
-        kind=kind,
+        kind=made.kind,
         records=run.records,
         comparisons=run.comparisons,
         links=run.links,
@@ -524,29 +535,46 @@ def _previous(db: Session, lake: Lake) -> Previous:
 
 
 def _sync_review_queue(db: Session, outcome: Outcome, model: dict[str, Any], *, at: datetime) -> int:
-    """Open a review for each pair in the band nobody has decided; pairs that left the band are withdrawn."""
+    """Open a review for each pair in the band nobody has decided; pairs that left the band are withdrawn.
+    Written in bulk: a million residents' first run queues tens of thousands of pairs."""
     decided = set(_decided_pairs(db))
-    existing = {(pair.record_l, pair.record_r): pair for pair in db.scalars(select(ReviewPair))}
+    existing = {
+        (left, right): (pair_id, status)
+        for pair_id, left, right, status in db.execute(
+            select(ReviewPair.id, ReviewPair.record_l, ReviewPair.record_r, ReviewPair.status)
+        )
+    }
     labels = _level_labels(model["splink"])
-    waiting = 0
-    rows = cast(list[dict[str, Any]], outcome.review.to_dict("records"))
-    for row in rows:
+    fresh, renewed = [], []
+    for row in cast(list[dict[str, Any]], outcome.review.to_dict("records")):
         key = _ordered(row["unique_id_l"], row["unique_id_r"])
         if key in decided:
             continue
-        pair = existing.pop(key, None) or ReviewPair(record_l=key[0], record_r=key[1], queued_at=at)
-        pair.match_weight, pair.match_probability = (
-            float(row["match_weight"]),
-            float(row["match_probability"]),
+        values = {
+            "match_weight": float(row["match_weight"]),
+            "match_probability": float(row["match_probability"]),
+            "reason": str(row["reason"]),
+            "impact": int(row["impact"]),
+            "status": "open",
+            "levels": json.dumps(_waterfall(row, labels, model["splink"])),
+        }
+        known = existing.pop(key, None)
+        if known is None:
+            fresh.append(
+                {"id": uuid.uuid4(), "record_l": key[0], "record_r": key[1], "queued_at": at, **values}
+            )
+        else:
+            renewed.append({"id": known[0], **values})
+    if fresh:
+        db.execute(insert(ReviewPair), fresh)
+    if renewed:
+        db.execute(update(ReviewPair), renewed)
+    stale = [pair_id for pair_id, status in existing.values() if status == "open"]
+    for start in range(0, len(stale), 1000):
+        db.execute(
+            update(ReviewPair).where(ReviewPair.id.in_(stale[start : start + 1000])).values(status="vanished")
         )
-        pair.reason, pair.impact, pair.status = str(row["reason"]), int(row["impact"]), "open"
-        pair.levels = json.dumps(_waterfall(row, labels, model["splink"]))
-        db.add(pair)
-        waiting += 1
-    stale = [pair.id for key, pair in existing.items() if pair.status == "open"]
-    if stale:
-        db.execute(update(ReviewPair).where(ReviewPair.id.in_(stale)).values(status="vanished"))
-    return waiting
+    return len(fresh) + len(renewed)
 
 
 def _decided_pairs(db: Session) -> list[tuple[str, str]]:
@@ -579,15 +607,9 @@ def _waterfall(
         gamma = row.get(f"gamma_{name}")
         if gamma is None:
             continue
-        factor = float(row.get(f"bf_{name}") or 1.0) * float(row.get(f"bf_tf_adj_{name}") or 1.0)
-        steps.append(
-            {"comparison": name, "level": by_gamma.get(int(gamma), str(gamma)), "weight": _log2(factor)}
-        )
-    return {"prior": _log2(prior / (1 - prior)), "steps": steps, "total": float(row["match_weight"])}
-
-
-def _log2(value: float) -> float:
-    return math.log2(value) if value > 0 else float("-inf")
+        weight = float(row.get(f"mw_{name}") or 0.0) + float(row.get(f"mw_tf_adj_{name}") or 0.0)
+        steps.append({"comparison": name, "level": by_gamma.get(int(gamma), str(gamma)), "weight": weight})
+    return {"prior": math.log2(prior / (1 - prior)), "steps": steps, "total": float(row["match_weight"])}
 
 
 def _record_changes(db: Session, run_id: uuid.UUID, outcome: Outcome) -> None:

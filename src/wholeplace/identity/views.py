@@ -256,11 +256,7 @@ def decide(request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form
         with db.begin_nested():
             service.decide(db, lake, chosen, values["decision"], values["reason"], actor=_actor(viewer, now))
     except NotFoundError as error:
-        context = {
-            "title": "This pair is no longer waiting for review",
-            "problem": error.problem,
-            "fix": error.fix,
-        }
+        context = {"title": "This pair is no longer waiting for review", "problem": error.problem}
         return render(request, "identity/pair_gone.html", context, status_code=409)
     except InvalidInputError as error:
         errors = {error.field if error.field in ("decision", "reason") else "decision": str(error)}
