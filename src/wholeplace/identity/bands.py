@@ -19,7 +19,7 @@ from wholeplace.identity.model import STRONG_IDENTIFIERS
 
 # Defaults: automatic links the model expects to be right 999 times in 1,000; the review band reaches down until
 # the model expects automatic links and reviewed pairs together to hold 99% of the matches it scored, but no
-# further than where it expects fewer than half of the reviewed pairs to be matches.
+# further than even odds.
 TARGET_PRECISION = 0.999
 TARGET_RECALL = 0.99
 REVIEW_YIELD = 0.5
@@ -53,8 +53,8 @@ def chosen_thresholds(
     probabilities: np.ndarray, *, precision: float = TARGET_PRECISION, recall: float = TARGET_RECALL
 ) -> Thresholds:
     """The lowest upper threshold whose automatic links the model expects to be `precision` right; and a lower
-    threshold above which it expects `recall` of its matches, raised if need be so that the model expects at
-    least `REVIEW_YIELD` of the reviewed pairs to be matches: a reviewer's time is not spent on long odds."""
+    threshold above which it expects `recall` of its matches, but never below `REVIEW_YIELD`: a reviewer's time
+    is not spent on pairs the model thinks more likely different people than not."""
     ordered = np.sort(np.asarray(probabilities, dtype=float))[::-1]
     ordered = ordered[ordered > 0]
     if ordered.size == 0:
@@ -66,17 +66,7 @@ def chosen_thresholds(
     reached = np.flatnonzero(expected >= recall * expected[-1])
     lower = float(ordered[reached[0]]) if reached.size else float(ordered[-1])
     upper = min(upper, 0.999)
-    return Thresholds(upper=upper, lower=min(max(lower, _worth_reviewing(ordered, upper)), upper))
-
-
-def _worth_reviewing(ordered: np.ndarray, upper: float) -> float:
-    """The lowest score at which the pairs from there up to `upper` are still expected to be matches at least
-    `REVIEW_YIELD` of the time (`ordered` runs from the highest score down)."""
-    band = ordered[ordered < upper]
-    if band.size == 0:
-        return upper
-    worth = np.flatnonzero(np.cumsum(band) / np.arange(1, band.size + 1) >= REVIEW_YIELD)
-    return float(band[worth[-1]]) if worth.size else upper
+    return Thresholds(upper=upper, lower=min(max(lower, REVIEW_YIELD), upper))
 
 
 def estimate(probabilities: np.ndarray, thresholds: Thresholds) -> Estimate:

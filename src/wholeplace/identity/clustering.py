@@ -22,11 +22,8 @@ class Clusterer:
 
     def __init__(self, count: int, identifiers: Mapping[int, Mapping[str, str]]) -> None:
         self._parent = list(range(count))
-        self._clusters: dict[int, _Cluster] = {
-            record: _Cluster(identifiers={kind: {value} for kind, value in values.items()})
-            for record, values in identifiers.items()
-            if values
-        }
+        self._held = identifiers  # each lone record's own values, until its cluster first joins another
+        self._clusters: dict[int, _Cluster] = {}
 
     def keep_apart(self, pairs: Iterable[tuple[int, int]]) -> None:
         for left, right in pairs:
@@ -63,7 +60,13 @@ class Clusterer:
         return [smallest[root] for root in roots]
 
     def _cluster(self, root: int) -> _Cluster:
-        return self._clusters.setdefault(root, _Cluster())
+        cluster = self._clusters.get(root)
+        if cluster is None:
+            held = self._held.get(root, {})
+            cluster = self._clusters[root] = _Cluster(
+                identifiers={kind: {value} for kind, value in held.items()}
+            )
+        return cluster
 
     def _kept_apart(self, left_root: int, right_root: int) -> bool:
         left, right = self._clusters.get(left_root), self._clusters.get(right_root)
@@ -72,21 +75,24 @@ class Clusterer:
         )
 
     def _identifiers_conflict(self, left_root: int, right_root: int) -> bool:
-        left, right = self._clusters.get(left_root), self._clusters.get(right_root)
-        if not left or not right:
-            return False
+        left, right = self._identifiers(left_root), self._identifiers(right_root)
         return any(
-            not (values <= right.identifiers[kind] or right.identifiers[kind] <= values)
-            for kind, values in left.identifiers.items()
-            if kind in right.identifiers
+            not (values <= right[kind] or right[kind] <= values)
+            for kind, values in left.items()
+            if kind in right
         )
 
+    def _identifiers(self, root: int) -> dict[str, set[str]]:
+        cluster = self._clusters.get(root)
+        if cluster is not None:
+            return cluster.identifiers
+        return {kind: {value} for kind, value in self._held.get(root, {}).items()}
+
     def _merge(self, left_root: int, right_root: int) -> None:
-        self._parent[right_root] = left_root
-        absorbed = self._clusters.pop(right_root, None)
-        if absorbed is None:
-            return
+        absorbed = self._cluster(right_root)
         kept = self._cluster(left_root)
+        self._parent[right_root] = left_root
+        del self._clusters[right_root]
         kept.apart_from |= absorbed.apart_from
         for kind, values in absorbed.identifiers.items():
             kept.identifiers.setdefault(kind, set()).update(values)

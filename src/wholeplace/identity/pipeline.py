@@ -68,7 +68,9 @@ def resolve(
         different=_positions(decisions.different, position),
     )
     person_ids, person_changes = carry_ids(uids, labels, previous.people, new_person_id)
-    frame = records.select(["unique_id", "dwelling", "first_seen", "last_seen"]).to_pandas()
+    frame = records.select(["unique_id", "dwelling", "first_seen", "last_seen"]).to_pandas(
+        date_as_object=False
+    )
     frame["person_id"] = person_ids
     homes = households.households(frame, _people_related(related, dict(zip(uids, person_ids, strict=True))))
     household_ids, household_changes = carry_ids(

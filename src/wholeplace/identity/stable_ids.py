@@ -5,7 +5,7 @@ records) and households (members are people). Pure: data in, data out.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -59,21 +59,23 @@ def _changes(
     old_sizes: Counter[str],
     previous: Mapping[str, str],
 ) -> list[Change]:
-    contributors: defaultdict[int, list[tuple[str, int]]] = defaultdict(list)
-    destinations: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
-    for (label, old), count in sorted(overlap.items()):
-        contributors[label].append((old, count))
-        destinations[old].append((label, count))
-    changes: list[Change] = []
-    for label, olds in contributors.items():
-        if len(olds) > 1:
-            changes += [
-                Change("merge", names[label], old, count) for old, count in olds if old != names[label]
-            ]
-    for old, labels in destinations.items():
-        if len(labels) > 1:
-            changes += [
-                Change("split", old, names[label], count) for label, count in labels if names[label] != old
-            ]
+    contributors = Counter(label for label, _old in overlap)
+    destinations = Counter(old for _label, old in overlap)
+    moved = sorted(
+        (pair, count)
+        for pair, count in overlap.items()
+        if contributors[pair[0]] > 1 or destinations[pair[1]] > 1
+    )
+    merges = [
+        Change("merge", names[label], old, count)
+        for (label, old), count in moved
+        if contributors[label] > 1 and old != names[label]
+    ]
+    splits = [
+        Change("split", old, names[label], count)
+        for (label, old), count in sorted(moved, key=lambda item: (item[0][1], item[0][0]))
+        if destinations[old] > 1 and names[label] != old
+    ]
+    changes = merges + splits
     changes += [Change("ended", old, "", 0) for old in sorted(set(previous.values()) - set(old_sizes))]
     return changes
