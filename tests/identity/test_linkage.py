@@ -218,6 +218,20 @@ def test_a_model_from_another_place_is_refused(db: Session, linked: Lake, tmp_pa
         _link(db, lake, model_file=copied)
 
 
+def test_spark_scores_the_same_pairs_as_duckdb(db: Session, linked: Lake) -> None:
+    on_duckdb = _linked_pairs(db, linked)
+    summary = _link(db, linked, backend="spark")
+    on_spark = _linked_pairs(db, linked)
+    assert summary.comparisons > 0 and service.latest_run(db).backend == "spark"  # type: ignore[union-attr]
+    assert len(on_duckdb & on_spark) / len(on_duckdb | on_spark) >= 0.99
+
+
+def _linked_pairs(db: Session, lake: Lake) -> set[tuple[str, str]]:
+    pairs = store.read_table(lake, _latest_folder(db), store.PAIRS).to_pandas()
+    linked = pairs[pairs["band"] == "link"]
+    return set(zip(linked["unique_id_l"], linked["unique_id_r"], strict=True))
+
+
 def test_a_place_without_person_records_says_so(db: Session, tmp_path: Path) -> None:
     with pytest.raises(NoPersonRecordsError, match="No source holds person records"):
         _link(db, Lake(tmp_path / "lake"))

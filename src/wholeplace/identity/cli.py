@@ -62,6 +62,7 @@ def link(
             retrain=retrain,
             model_file=model,
             backend=backend.value,
+            spark_master=runtime.settings.spark_master,
             progress=say,
         )
         db.commit()

@@ -103,7 +103,7 @@ def score(records: pa.Table, trained: dict[str, Any], *, progress: Progress | No
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     comparisons = int(blocked.as_duckdbpyrelation().count("*").fetchall()[0][0])
     predicted = linker.inference.predict(threshold_match_probability=FLOOR_PROBABILITY)
-    return Scored(pairs=_kept_columns(predicted.as_duckdbpyrelation()), comparisons=comparisons)
+    return Scored(pairs=kept_columns(predicted.as_duckdbpyrelation()), comparisons=comparisons)
 
 
 def quiet_splink() -> None:
@@ -129,7 +129,7 @@ def score_new(
     between = linker.inference.predict_between(known, arrived, threshold_match_probability=FLOOR_PROBABILITY)
     within = linker.inference.predict_within(arrived, threshold_match_probability=FLOOR_PROBABILITY)
     pairs = pa.concat_tables(
-        [_kept_columns(between.as_duckdbpyrelation()), _kept_columns(within.as_duckdbpyrelation())],
+        [kept_columns(between.as_duckdbpyrelation()), kept_columns(within.as_duckdbpyrelation())],
         promote_options="permissive",
     )
     return Scored(pairs=pairs, comparisons=pairs.num_rows)
@@ -189,7 +189,7 @@ def _refuse_identical(records: pa.Table, columns: set[str]) -> None:
         )
 
 
-def _kept_columns(predicted: duckdb.DuckDBPyRelation) -> pa.Table:
+def kept_columns(predicted: duckdb.DuckDBPyRelation) -> pa.Table:
     levels = [name for name in predicted.columns if name.startswith(("gamma_", "mw_"))]
     present = set(predicted.columns)
     conflicts = [

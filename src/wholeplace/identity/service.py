@@ -14,7 +14,6 @@ import json
 import math
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +27,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wholeplace.core.errors import ConflictError, InvalidInputError, NotFoundError, WholeplaceError
+from wholeplace.core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    WholeplaceError,
+)
 from wholeplace.identity import bands, evaluation, households, linkage, store
 from wholeplace.identity.linkage import Progress
 from wholeplace.identity.model import STRONG_IDENTIFIERS
@@ -104,6 +109,7 @@ def link_place(
     retrain: bool = False,
     model_file: Path | None = None,
     backend: str = "duckdb",
+    spark_master: str = "local[2]",
     progress: Progress | None = None,
 ) -> LinkSummary:
     """Link every current person record of the place: train the model (the first time, when asked, or never if
@@ -113,7 +119,7 @@ def link_place(
     say("reading records")
     records = person_records(connection)
     trained = _model(db, lake, records, secret=secret, retrain=retrain, model_file=model_file, progress=say)
-    scored = _scorer(backend)(records, trained["splink"], progress=say)
+    scored = _score(backend, records, trained, spark_master=spark_master, progress=say)
     say("reading dwellings and relationships")
     made = Linkage(
         kind="full",
@@ -316,9 +322,22 @@ def evaluate(db: Session, lake: Lake, truth_path: Path) -> dict[str, Any]:
     return result
 
 
-def _scorer(backend: str) -> Callable[..., linkage.Scored]:
+def _score(
+    backend: str, records: pa.Table, trained: dict[str, Any], *, spark_master: str, progress: Progress
+) -> linkage.Scored:
     if backend == "duckdb":
-        return linkage.score
+        return linkage.score(records, trained["splink"], progress=progress)
+    if backend == "spark":
+        try:
+            from wholeplace.identity import spark  # here, not above: importing pyspark takes a second
+        except ImportError:
+            raise ConfigurationError(
+                "Linking on Spark needs pyspark, which is not installed.",
+                fix="Install it with: pip install 'wholeplace[spark]'; or link with --backend duckdb.",
+            ) from None
+        return spark.score(
+            records, trained["splink"], set(trained["columns"]), master=spark_master, progress=progress
+        )
     raise InvalidInputError(
         f"There is no backend called {backend!r}.", field="backend", fix="Use duckdb or spark."
     )
