@@ -113,6 +113,10 @@ def run_platform(work: Path) -> dict[str, float]:
     )
     seconds = time.perf_counter() - started
     summary = json.loads(finished.stdout)
+    print(
+        "  wholeplace link by stage: "
+        + ", ".join(f"{name} {secs:.0f} s" for name, secs in summary["stages"].items())
+    )
     return {
         "seconds": seconds,
         "comparisons": summary["comparisons"],

@@ -308,6 +308,26 @@ def test_a_nickname_still_finds_its_person() -> None:
     assert scores("nick:1") > 0.9
 
 
+def test_reviewers_matches_teach_the_next_training_once_there_are_enough() -> None:
+    residents = _residents(300, nhs_number=None)
+    residents += [
+        {**resident, "unique_id": f"again:{index}", "given_name": resident["given_name"][:-1] + "x"}
+        for index, resident in enumerate(residents[:40])
+    ]
+    residents += [{**resident, "unique_id": f"copy:{index}"} for index, resident in enumerate(residents[40:70])]
+    records = _records(residents)
+    reviewed = [(f"again:{index}", f"s:{index}") for index in range(40)]
+    untaught = linkage.train(records)
+    too_few = linkage.train(records, matches=reviewed[: linkage.MIN_REVIEWED_MATCHES - 1])
+    assert too_few["comparisons"] == untaught["comparisons"]
+    assert _m_of(linkage.train(records, matches=reviewed), "given_name") != _m_of(untaught, "given_name")
+
+
+def _m_of(trained: dict[str, object], comparison: str) -> list[float]:
+    chosen = next(each for each in trained["comparisons"] if each["output_column_name"] == comparison)  # type: ignore[attr-defined]
+    return [level.get("m_probability") for level in chosen["comparison_levels"]]
+
+
 def test_records_all_alike_or_with_no_sure_match_are_refused_with_a_reason() -> None:
     alike = [
         {"unique_id": f"s:{index}", "given_name": "amara", "family_name": "okafor"} for index in range(30)

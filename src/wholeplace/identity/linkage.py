@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ FLOOR_PROBABILITY = 0.01
 # The share of true matches the exact rules are taken to find: typing errors and missing values hide the rest.
 DETERMINISTIC_RECALL = 0.7
 M_FLOOR = 0.001
+# Fewer reviewed matches than this would sway the m estimates more than they inform them.
+MIN_REVIEWED_MATCHES = 20
 DUCKDB_MEMORY_SHARE = 0.35
 PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_weight", "match_probability")
 
@@ -60,13 +62,17 @@ def model_columns(records: pa.Table) -> set[str]:
     }
 
 
-def train(records: pa.Table, *, progress: Progress | None = None) -> dict[str, Any]:
-    """Train a model on the records without labels: the share of pairs that match from rules almost always
-    right, u by random sampling, m by expectation maximisation. Returns the model as Splink saves it."""
+def train(
+    records: pa.Table, *, matches: Sequence[tuple[str, str]] = (), progress: Progress | None = None
+) -> dict[str, Any]:
+    """Train a model on the records: the share of pairs that match from rules almost always right, u by random
+    sampling, m by expectation maximisation — and, once reviewers have said enough pairs are the same person
+    (`matches`, by unique_id), m from those pairs too, as one more estimate among the others. Returns the model
+    as Splink saves it."""
     say = progress or (lambda _stage: None)
     columns = model_columns(records)
     _refuse_identical(records, columns)
-    linker, _database = _linker(records, model.settings(columns))
+    linker, database = _linker(records, model.settings(columns))
     say("training")
     deterministic = model.deterministic_rules(columns)
     if deterministic:
@@ -80,7 +86,22 @@ def train(records: pa.Table, *, progress: Progress | None = None) -> dict[str, A
             ValueError,
         ):  # too few pairs in this block: the others train what they can
             continue
+    _learn_from_reviewers(linker, database, records, matches)
     return with_floor_on_m(dict(linker.misc.save_model_to_json()))
+
+
+def _learn_from_reviewers(
+    linker: Linker, database: DuckDBAPI, records: pa.Table, matches: Sequence[tuple[str, str]]
+) -> None:
+    present = set(records.column("unique_id").to_pylist())
+    known = [(left, right) for left, right in matches if left in present and right in present]
+    if len(known) < MIN_REVIEWED_MATCHES:
+        return
+    labels = pa.table(
+        {"unique_id_l": [left for left, _ in known], "unique_id_r": [right for _, right in known]}
+    )
+    registered = linker.table_management.register_labels_table(database.register(labels))
+    linker.training.estimate_m_from_pairwise_labels(registered)  # type: ignore[no-untyped-call]
 
 
 def with_floor_on_m(trained: dict[str, Any]) -> dict[str, Any]:

@@ -365,7 +365,7 @@ def _model(
     if run is not None and not retrain:
         return _checked_model(store.read_model(lake, run.folder), place, records, "The saved model")
     try:
-        splink_model = linkage.train(records, progress=progress)
+        splink_model = linkage.train(records, matches=_decisions(db).same, progress=progress)
     except linkage.UntrainableError as error:
         raise WholeplaceError(
             str(error),
