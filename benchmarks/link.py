@@ -65,6 +65,7 @@ connection = duckdb.connect()
 connection.execute("SET enable_progress_bar = false")
 db_api = DuckDBAPI(connection=connection)
 linker = Linker(db_api.register(records), model.settings(columns))
+trained_at = time.perf_counter()
 linker.training.estimate_probability_two_random_records_match(model.deterministic_rules(columns), recall=0.7)
 linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=1)
 for rule in model.training_blocks(columns):
@@ -72,12 +73,16 @@ for rule in model.training_blocks(columns):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     except (EMTrainingException, ValueError):
         pass
+scored_at = time.perf_counter()
 blocked = linker.inference.compute_blocked_pairs_for_predict()
 comparisons = blocked.as_duckdbpyrelation().count("*").fetchall()[0][0]
 predictions = linker.inference.predict(threshold_match_probability=0.01)
+clustered_at = time.perf_counter()
 clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold_match_probability=threshold)
 people = clusters.as_duckdbpyrelation().select("cluster_id").distinct().count("*").fetchall()[0][0]
-print(json.dumps({"seconds": time.perf_counter() - started, "comparisons": comparisons, "people": people,
+stages = {"reading records": trained_at - started, "training": scored_at - trained_at,
+          "scoring": clustered_at - scored_at, "clustering": time.perf_counter() - clustered_at}
+print(json.dumps({"seconds": time.perf_counter() - started, "comparisons": comparisons, "people": people, "stages": stages,
                   "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
@@ -136,6 +141,10 @@ def run_plain(work: Path, threshold: float) -> dict[str, float]:
         env=_env(work),
     )
     result = json.loads(finished.stdout.strip().splitlines()[-1])
+    print(
+        "     plain Splink by stage: "
+        + ", ".join(f"{name} {secs:.0f} s" for name, secs in result["stages"].items())
+    )
     return {
         "seconds": time.perf_counter() - started,
         "comparisons": result["comparisons"],

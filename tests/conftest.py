@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Connection, Engine
@@ -20,6 +21,10 @@ from wholeplace.core.runtime import Runtime
 from wholeplace.core.settings import Settings
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# No time limit per example: on a busy two-core machine a slow example is not a failing one.
+hypothesis_settings.register_profile("wholeplace", deadline=None)
+hypothesis_settings.load_profile("wholeplace")
 
 
 @pytest.fixture(scope="session")

@@ -314,7 +314,9 @@ def test_reviewers_matches_teach_the_next_training_once_there_are_enough() -> No
         {**resident, "unique_id": f"again:{index}", "given_name": resident["given_name"][:-1] + "x"}
         for index, resident in enumerate(residents[:40])
     ]
-    residents += [{**resident, "unique_id": f"copy:{index}"} for index, resident in enumerate(residents[40:70])]
+    residents += [
+        {**resident, "unique_id": f"copy:{index}"} for index, resident in enumerate(residents[40:70])
+    ]
     records = _records(residents)
     reviewed = [(f"again:{index}", f"s:{index}") for index in range(40)]
     untaught = linkage.train(records)

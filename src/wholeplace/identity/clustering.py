@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass
 class _Cluster:
@@ -100,22 +102,73 @@ class Clusterer:
 
 def cluster_records(
     count: int,
-    links: Iterable[tuple[int, int]],
+    links: Iterable[tuple[int, int]] | np.ndarray,
     *,
     identifiers: Mapping[int, Mapping[str, str]],
     same: Sequence[tuple[int, int]] = (),
     different: Sequence[tuple[int, int]] = (),
 ) -> tuple[list[int], list[tuple[int, int]]]:
     """Cluster `count` records: first the pairs people said are the same person, then `links` in the order
-    given (strongest first). Returns each record's cluster label and the links refused because of a constraint.
+    given (strongest first). Returns each record's cluster label (the smallest record position in its cluster)
+    and the links refused because of a constraint.
 
     `identifiers` holds, per record, the values of identifiers only one person can hold; `different` the pairs
-    people said are different people (including links someone undid)."""
+    people said are different people (including links someone undid).
+
+    Most people's records hold no conflict at all, and for them joining under constraints is plain connected
+    components, found here for every record at once; only components where a conflict could arise are joined
+    link by link."""
+    edges = np.asarray(list(links) if not isinstance(links, np.ndarray) else links, dtype=np.int64).reshape(
+        -1, 2
+    )
+    bound = np.asarray(list(same), dtype=np.int64).reshape(-1, 2)
+    plain = components(count, np.concatenate([bound, edges]))
+    troubled = _troubled(plain, identifiers, different)
+    if not troubled.any():
+        return plain.tolist(), []
     clusterer = Clusterer(count, identifiers)
     clusterer.keep_apart(different)
-    for left, right in same:
+    for left, right in bound[troubled[plain[bound[:, 0]]]].tolist():
         clusterer.join(left, right, despite_identifiers=True)
-    refused = [(left, right) for left, right in links if not clusterer.join(left, right)]
-    return clusterer.labels(), [
+    chosen = edges[troubled[plain[edges[:, 0]]]].tolist()
+    refused = [(left, right) for left, right in chosen if not clusterer.join(left, right)]
+    joined = np.asarray(clusterer.labels(), dtype=np.int64)
+    labels = np.where(troubled[plain], joined, plain)
+    return labels.tolist(), [
         (left, right) for left, right in refused if clusterer.root(left) != clusterer.root(right)
     ]
+
+
+def components(count: int, edges: np.ndarray) -> np.ndarray:
+    """Each record's connected component, named by its smallest record position: the smallest label spreads
+    along every edge, and labels jump to their label's label, until nothing changes."""
+    labels = np.arange(count, dtype=np.int64)
+    if len(edges) == 0:
+        return labels
+    left, right = edges[:, 0], edges[:, 1]
+    while True:
+        smaller = np.minimum(labels[left], labels[right])
+        before = labels.copy()
+        np.minimum.at(labels, left, smaller)
+        np.minimum.at(labels, right, smaller)
+        labels = labels[labels]
+        if np.array_equal(labels, before):
+            return labels
+
+
+def _troubled(
+    plain: np.ndarray, identifiers: Mapping[int, Mapping[str, str]], different: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """Per component label, whether some constraint could bite inside it: two different values of one
+    identifier, or two records said to be different people."""
+    troubled = np.zeros(len(plain), dtype=bool)
+    seen: dict[tuple[int, str], str] = {}
+    for record, values in identifiers.items():
+        component = int(plain[record])
+        for kind, value in values.items():
+            if seen.setdefault((component, kind), value) != value:
+                troubled[component] = True
+    for left, right in different:
+        if plain[left] == plain[right]:
+            troubled[plain[left]] = True
+    return troubled

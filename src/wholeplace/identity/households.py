@@ -25,12 +25,14 @@ def dwellings(addresses: pd.DataFrame) -> pd.Series:
             key = parent[key]
         return key
 
-    for text_key, uprn_key in zip(text, uprn, strict=True):
-        if isinstance(text_key, str) and isinstance(uprn_key, str):
-            joined = sorted({root(text_key), root(uprn_key)}, key=_property_references_first)
-            for key in joined[1:]:
-                parent[key] = joined[0]
-    chosen = uprn.where(uprn.notna(), text).map(lambda key: root(key) if isinstance(key, str) else None)
+    both = text.notna() & uprn.notna()
+    for text_key, uprn_key in zip(text[both], uprn[both], strict=True):
+        joined = sorted({root(text_key), root(uprn_key)}, key=_property_references_first)
+        for key in joined[1:]:
+            parent[key] = joined[0]
+    chosen = uprn.where(uprn.notna(), text)
+    merged = chosen.map({key: root(key) for key in parent})
+    chosen = merged.where(merged.notna(), chosen)
     return chosen.where(chosen.notna(), _by_address_alone(addresses["address"], chosen))
 
 

@@ -34,7 +34,7 @@ DETERMINISTIC_RECALL = 0.7
 M_FLOOR = 0.001
 # Fewer reviewed matches than this would sway the m estimates more than they inform them.
 MIN_REVIEWED_MATCHES = 20
-DUCKDB_MEMORY_SHARE = 0.35
+DUCKDB_MEMORY_SHARE = 0.4
 PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_weight", "match_probability")
 
 Progress = Callable[[str], None]
@@ -202,8 +202,9 @@ def _estimate_prior(linker: Linker, deterministic: list[Any]) -> None:
 
 
 def _refuse_identical(records: pa.Table, columns: set[str]) -> None:
-    compared = sorted(name for name in columns if not pa.types.is_list(records.schema.field(name).type))
-    if records.select(compared).group_by(compared).aggregate([]).num_rows <= 1:
+    """Every compared column holds one value (or none) only when every record is alike."""
+    compared = [name for name in columns if not pa.types.is_list(records.schema.field(name).type)]
+    if all(pc.count_distinct(records.column(name), mode="all").as_py() <= 1 for name in compared):
         raise UntrainableError(
             f"All {records.num_rows:,} records hold the same values in every field the model compares, so there is "
             "nothing to tell people apart by."

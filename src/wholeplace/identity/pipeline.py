@@ -59,7 +59,7 @@ def resolve(
     last_seen) from the banded `pairs`, then name the people and group them into households."""
     uids = records.column("unique_id").to_pylist()
     position = {uid: index for index, uid in enumerate(uids)}
-    automatic = _automatic_links(pairs, position)
+    automatic = _automatic_links(pairs, records.column("unique_id").combine_chunks())
     labels, _refused = cluster_records(
         len(uids),
         automatic,
@@ -96,17 +96,20 @@ def resolve(
     )
 
 
-def _automatic_links(pairs: pa.Table, position: Mapping[str, int]) -> list[tuple[int, int]]:
+def _automatic_links(pairs: pa.Table, uids: pa.Array) -> np.ndarray:
+    """The pairs that link automatically, strongest first (ties in a fixed order), as record positions."""
     chosen = pairs.filter(pc.equal(pairs.column("band"), bands.AUTO)).sort_by(
-        [("match_weight", "descending")]
+        [("match_weight", "descending"), ("unique_id_l", "ascending"), ("unique_id_r", "ascending")]
     )
-    return [
-        (position[left], position[right])
-        for left, right in zip(
-            chosen.column("unique_id_l").to_pylist(), chosen.column("unique_id_r").to_pylist(), strict=True
-        )
-        if left in position and right in position
-    ]
+    left = pc.index_in(chosen.column("unique_id_l"), value_set=uids)
+    right = pc.index_in(chosen.column("unique_id_r"), value_set=uids)
+    known = pc.and_(pc.is_valid(left), pc.is_valid(right))
+    return np.column_stack(
+        [
+            pc.filter(left, known).to_numpy().astype(np.int64),
+            pc.filter(right, known).to_numpy().astype(np.int64),
+        ]
+    )
 
 
 def _strong_identifiers(records: pa.Table) -> dict[int, dict[str, str]]:
