@@ -14,59 +14,23 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.support.factories import MOMENT
-from wholeplace.core.db import make_engine, session_factory, upgrade
+from tests.identity.conftest import ACTOR, SECRET, link, load_files
 from wholeplace.core.errors import NotFoundError, WholeplaceError
-from wholeplace.demo.generate.place import generate_place
-from wholeplace.demo.service import DemoFile, demo_files, load_demo_file
+from wholeplace.demo.service import demo_files
 from wholeplace.identity import linkage, service, store
 from wholeplace.identity.models import IdentityChange, LinkDecision, ReviewPair
 from wholeplace.identity.records import NoPersonRecordsError, with_name_features
 from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
 
-SECRET = "test-secret"
-ACTOR = service.Actor("tester", MOMENT)
-
-
-@pytest.fixture(scope="module")
-def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("place")
-    generate_place(residents=3000, seed=5, out=out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def trained(place: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The place's model, trained once in a database of its own, for the tests that are not about training."""
-    folder = tmp_path_factory.mktemp("trained")
-    engine = make_engine(f"sqlite:///{folder / 'wholeplace.db'}")
-    upgrade(engine)
-    lake = Lake(folder / "lake")
-    with session_factory(engine)() as db:
-        _load(db, demo_files(place), lake)
-        _link(db, lake)
-        model = store.runs_folder(lake) / _latest_folder(db) / store.MODEL
-    engine.dispose()
-    return model
-
 
 @pytest.fixture
 def linked(db: Session, place: Path, trained: Path, tmp_path: Path) -> Lake:
     """The place loaded and linked with its model."""
     lake = Lake(tmp_path / "lake")
-    _load(db, demo_files(place), lake)
-    _link(db, lake, model_file=trained)
+    load_files(db, demo_files(place), lake)
+    link(db, lake, model_file=trained)
     return lake
-
-
-def _load(db: Session, files: list[DemoFile], lake: Lake) -> None:
-    for demo_file in files:
-        load_demo_file(db, demo_file, lake=lake, now=MOMENT)
-
-
-def _link(db: Session, lake: Lake, **options: object) -> service.LinkSummary:
-    return service.link_place(db, lake, sources.lake_batches(db), secret=SECRET, actor=ACTOR, **options)  # type: ignore[arg-type]
 
 
 def _people(db: Session, lake: Lake) -> dict[str, str]:
@@ -78,8 +42,8 @@ def test_a_generated_place_links_into_its_true_people_and_households(
     db: Session, place: Path, tmp_path: Path
 ) -> None:
     lake = Lake(tmp_path / "lake")
-    _load(db, demo_files(place), lake)
-    summary = _link(db, lake)
+    load_files(db, demo_files(place), lake)
+    summary = link(db, lake)
     truth = pd.read_csv(place / "truth" / "records.csv", dtype=str)
     assert summary.records == len(truth) and summary.thresholds_from == "model"
     assert 0 < summary.lower <= summary.upper < 1
@@ -102,7 +66,7 @@ def test_a_generated_place_links_into_its_true_people_and_households(
 def test_linking_again_keeps_every_person_and_household_id(db: Session, linked: Lake) -> None:
     lake = linked
     before = service.linked_people(db, lake)
-    _link(db, lake)
+    link(db, lake)
     after = service.linked_people(db, lake)
     assert after.equals(before)
     assert db.scalars(select(IdentityChange)).all() == []
@@ -114,11 +78,11 @@ def test_new_records_link_to_the_people_already_found_without_retraining(
     lake = Lake(tmp_path / "lake")
     files = demo_files(place)
     held = [demo_file for demo_file in files if demo_file.source == "adult_social_care"]
-    _load(db, [demo_file for demo_file in files if demo_file not in held], lake)
-    first = _link(db, lake, model_file=trained)
+    load_files(db, [demo_file for demo_file in files if demo_file not in held], lake)
+    first = link(db, lake, model_file=trained)
     model = store.read_model(lake, _latest_folder(db))
     before = _people(db, lake)
-    _load(db, held, lake)
+    load_files(db, held, lake)
     summary = service.link_new_records(db, lake, sources.lake_batches(db), secret=SECRET, actor=ACTOR)
     assert summary.kind == "new records" and summary.records > first.records
     assert store.read_model(lake, _latest_folder(db)) == model
@@ -137,7 +101,7 @@ def test_a_decision_of_same_person_joins_the_two_records_and_lasts(db: Session, 
     assert people[pair.record_l] == people[pair.record_r] and pair.status == "decided"
     decision = db.scalars(select(LinkDecision)).one()
     assert (decision.decision, decision.origin, decision.decided_by) == (service.SAME, "review", "tester")
-    _link(db, lake)
+    link(db, lake)
     people = _people(db, lake)
     assert people[pair.record_l] == people[pair.record_r]
     assert db.get(ReviewPair, pair.id).status == "decided"  # type: ignore[union-attr]
@@ -150,7 +114,7 @@ def test_undoing_a_link_moves_the_record_to_a_person_of_its_own_and_keeps_the_hi
     people = _people(db, lake)
     person = pd.Series(people).value_counts().index[0]
     record = sorted(uid for uid, owner in people.items() if owner == person)[-1]
-    service.undo_link(db, lake, person, record, "Different mother named on the referral.", actor=ACTOR)
+    service.undolink(db, lake, person, record, "Different mother named on the referral.", actor=ACTOR)
     people = _people(db, lake)
     assert people[record] != person and person in people.values()
     splits = db.scalars(
@@ -160,7 +124,7 @@ def test_undoing_a_link_moves_the_record_to_a_person_of_its_own_and_keeps_the_hi
     undo = db.scalars(select(LinkDecision).where(LinkDecision.origin == "undo")).all()
     assert undo and all(row.decision == service.DIFFERENT and row.person_id == person for row in undo)
     with pytest.raises(NotFoundError, match="not linked to this person"):
-        service.undo_link(db, lake, person, record, "again", actor=ACTOR)
+        service.undolink(db, lake, person, record, "again", actor=ACTOR)
 
 
 def test_a_decision_needs_a_reason_and_one_of_the_three_answers(db: Session, linked: Lake) -> None:
@@ -206,21 +170,21 @@ def test_a_model_from_another_place_is_refused(db: Session, linked: Lake, tmp_pa
         service.link_place(db, lake, sources.lake_batches(db), secret="another-secret", actor=ACTOR)
     copied = tmp_path / "model.json"
     shutil.copy(store.runs_folder(lake) / _latest_folder(db) / store.MODEL, copied)
-    assert _link(db, lake, model_file=copied).records > 0
+    assert link(db, lake, model_file=copied).records > 0
     foreign = json.loads(copied.read_text(encoding="utf-8")) | {"place": "0123456789abcdef"}
     copied.write_text(json.dumps(foreign), encoding="utf-8")
     with pytest.raises(
         service.ModelMismatchError, match=r"The model in model\.json was trained in another place"
     ):
-        _link(db, lake, model_file=copied)
+        link(db, lake, model_file=copied)
     copied.write_text("{not json", encoding="utf-8")
     with pytest.raises(service.ModelMismatchError, match="cannot be read"):
-        _link(db, lake, model_file=copied)
+        link(db, lake, model_file=copied)
 
 
 def test_spark_scores_the_same_pairs_as_duckdb(db: Session, linked: Lake) -> None:
     on_duckdb = _linked_pairs(db, linked)
-    summary = _link(db, linked, backend="spark")
+    summary = link(db, linked, backend="spark")
     on_spark = _linked_pairs(db, linked)
     assert summary.comparisons > 0 and service.latest_run(db).backend == "spark"  # type: ignore[union-attr]
     assert len(on_duckdb & on_spark) / len(on_duckdb | on_spark) >= 0.99
@@ -234,7 +198,7 @@ def _linked_pairs(db: Session, lake: Lake) -> set[tuple[str, str]]:
 
 def test_a_place_without_person_records_says_so(db: Session, tmp_path: Path) -> None:
     with pytest.raises(NoPersonRecordsError, match="No source holds person records"):
-        _link(db, Lake(tmp_path / "lake"))
+        link(db, Lake(tmp_path / "lake"))
 
 
 def test_reading_before_linking_says_what_to_run(db: Session, tmp_path: Path) -> None:

@@ -20,22 +20,16 @@ from pydantic import SecretStr
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from tests.identity.conftest import ACTOR, link, load_files
 from tests.sources.test_views import table
-from tests.support.factories import MOMENT
 from tests.support.web import post_form
 from tests.web.conftest import SignedInAs
-from wholeplace.core.db import make_engine, session_factory, upgrade
 from wholeplace.core.roles import Role
 from wholeplace.core.settings import Settings
-from wholeplace.demo.generate.place import generate_place
-from wholeplace.demo.service import demo_files, load_demo_file
+from wholeplace.demo.service import demo_files
 from wholeplace.identity import service, store
 from wholeplace.identity.models import LinkDecision, LinkRun, ReviewPair
-from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
-
-SECRET = "test-secret"
-ACTOR = service.Actor("tester", MOMENT)
 
 
 @dataclass(frozen=True)
@@ -45,47 +39,20 @@ class LinkedPlace:
 
 
 @pytest.fixture(scope="module")
-def place(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("place")
-    generate_place(residents=1500, seed=5, out=out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def model(place: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The place's model, trained once, so each database only scores and clusters."""
-    folder = tmp_path_factory.mktemp("model")
-    engine = make_engine(f"sqlite:///{folder / 'wholeplace.db'}")
-    upgrade(engine)
-    lake = Lake(folder / "lake")
-    with session_factory(engine)() as db:
-        _load_and_link(db, place, lake)
-        run = service.latest_run(db)
-        assert run is not None
-        trained = store.runs_folder(lake) / run.folder / store.MODEL
-    engine.dispose()
-    return trained
-
-
-@pytest.fixture(scope="module")
 def linked_place(
-    engine: Engine, place: Path, model: Path, tmp_path_factory: pytest.TempPathFactory
+    engine: Engine, place: Path, trained: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LinkedPlace]:
     """The place loaded and linked once per database, in a transaction rolled back after the module's tests."""
     data_dir = tmp_path_factory.mktemp("linked")
     with engine.connect() as connection:
         outer = connection.begin()
         with Session(bind=connection, join_transaction_mode="create_savepoint") as db:
-            _load_and_link(db, place, Lake.in_data_dir(data_dir), model_file=model)
+            lake = Lake.in_data_dir(data_dir)
+            load_files(db, demo_files(place), lake)
+            link(db, lake, model_file=trained)
+            db.commit()
         yield LinkedPlace(connection, data_dir)
         outer.rollback()
-
-
-def _load_and_link(db: Session, place: Path, lake: Lake, *, model_file: Path | None = None) -> None:
-    for demo_file in demo_files(place):
-        load_demo_file(db, demo_file, lake=lake, now=MOMENT)
-    service.link_place(db, lake, sources.lake_batches(db), secret=SECRET, actor=ACTOR, model_file=model_file)
-    db.commit()
 
 
 @pytest.fixture

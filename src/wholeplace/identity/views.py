@@ -27,6 +27,7 @@ from wholeplace.identity import bands, reading, service
 from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
 from wholeplace.web.access import Viewer, allow
+from wholeplace.web.pagination import pagination
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now, field
 from wholeplace.web.templating import NavigationEntry, render
 
@@ -189,31 +190,14 @@ def queue_page(request: Request, db: Db, queue: str = "", page: int = 1, decided
         "decision_labels": DECISION_LABELS,
         "linked": service.latest_run(db) is not None,
         "not_linked_yet": NOT_LINKED_YET,
-        "pagination": _pagination(queue, page=waiting.page, pages=waiting.pages),
+        "pagination": pagination(
+            lambda number: "/linkage/review" + _query(queue=queue, page=number if number > 1 else ""),
+            page=waiting.page,
+            pages=waiting.pages,
+            label="Pages of the review queue",
+        ),
     }
     return render(request, "identity/queue.html", context)
-
-
-def _pagination(reason: str, *, page: int, pages: int) -> dict[str, Any] | None:
-    """The GOV.UK pagination parameters: the first, last and neighbouring pages, gaps as ellipses."""
-    if pages <= 1:
-        return None
-
-    def href(number: int) -> str:
-        return "/linkage/review" + _query(queue=reason, page=number if number > 1 else "")
-
-    items: list[dict[str, Any]] = []
-    for number in range(1, pages + 1):
-        if number in (1, pages) or abs(number - page) <= 1:
-            items.append({"number": number, "href": href(number), "current": number == page})
-        elif items and not items[-1].get("ellipsis"):
-            items.append({"ellipsis": True})
-    return {
-        "items": items,
-        "previous": {"href": href(page - 1)} if page > 1 else None,
-        "next": {"href": href(page + 1)} if page < pages else None,
-        "landmarkLabel": "Pages of the review queue",
-    }
 
 
 def _query(**values: Any) -> str:

@@ -29,6 +29,7 @@ from wholeplace.sources.mapping import Mapping, parse_mapping
 from wholeplace.sources.models import Batch, Source
 from wholeplace.sources.standard import ENTITIES
 from wholeplace.web.access import Viewer, allow
+from wholeplace.web.pagination import pagination
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now, choice, field
 from wholeplace.web.templating import NavigationEntry, render
 
@@ -417,7 +418,12 @@ def quarantine_page(
         "reason_labels": REASON_LABELS,
         "base": base,
         "download": f"{base}.csv{_query(filters)}",
-        "pagination": _pagination(base, filters, page=page, pages=pages),
+        "pagination": pagination(
+            lambda number: base + _query({**filters, "page": number if number > 1 else ""}),
+            page=page,
+            pages=pages,
+            label="Pages of set-aside rows",
+        ),
     }
     return render(request, "sources/quarantine.html", context)
 
@@ -459,25 +465,3 @@ def _batch_of(db: Session, name: str, batch_id: uuid.UUID) -> tuple[Source, Batc
 def _query(values: dict[str, Any]) -> str:
     kept = {key: value for key, value in values.items() if value}
     return f"?{urlencode(kept)}" if kept else ""
-
-
-def _pagination(base: str, filters: dict[str, str], *, page: int, pages: int) -> dict[str, Any] | None:
-    """The GOV.UK pagination parameters: the first, last and neighbouring pages, gaps as ellipses."""
-    if pages <= 1:
-        return None
-
-    def href(number: int) -> str:
-        return base + _query({**filters, "page": number if number > 1 else ""})
-
-    items: list[dict[str, Any]] = []
-    for number in range(1, pages + 1):
-        if number in (1, pages) or abs(number - page) <= 1:
-            items.append({"number": number, "href": href(number), "current": number == page})
-        elif items and not items[-1].get("ellipsis"):
-            items.append({"ellipsis": True})
-    return {
-        "items": items,
-        "previous": {"href": href(page - 1)} if page > 1 else None,
-        "next": {"href": href(page + 1)} if page < pages else None,
-        "landmarkLabel": "Pages of set-aside rows",
-    }
