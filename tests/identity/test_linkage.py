@@ -114,7 +114,7 @@ def test_undoing_a_link_moves_the_record_to_a_person_of_its_own_and_keeps_the_hi
     people = _people(db, lake)
     person = pd.Series(people).value_counts().index[0]
     record = sorted(uid for uid, owner in people.items() if owner == person)[-1]
-    service.undolink(db, lake, person, record, "Different mother named on the referral.", actor=ACTOR)
+    service.undo_link(db, lake, person, record, "Different mother named on the referral.", actor=ACTOR)
     people = _people(db, lake)
     assert people[record] != person and person in people.values()
     splits = db.scalars(
@@ -124,7 +124,7 @@ def test_undoing_a_link_moves_the_record_to_a_person_of_its_own_and_keeps_the_hi
     undo = db.scalars(select(LinkDecision).where(LinkDecision.origin == "undo")).all()
     assert undo and all(row.decision == service.DIFFERENT and row.person_id == person for row in undo)
     with pytest.raises(NotFoundError, match="not linked to this person"):
-        service.undolink(db, lake, person, record, "again", actor=ACTOR)
+        service.undo_link(db, lake, person, record, "again", actor=ACTOR)
 
 
 def test_a_decision_needs_a_reason_and_one_of_the_three_answers(db: Session, linked: Lake) -> None:

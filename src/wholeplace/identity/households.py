@@ -9,8 +9,9 @@ one on their most recently active record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
+import numpy as np
 import pandas as pd
 
 
@@ -53,10 +54,11 @@ def _text_keys(addresses: pd.DataFrame) -> pd.Series:
     return ("A:" + addresses["address"] + "|" + addresses["postcode"]).where(both)
 
 
-def households(records: pd.DataFrame, related: Iterable[tuple[str, str]]) -> pd.DataFrame:
+def households(records: pd.DataFrame, related: Iterable[tuple[Hashable, Hashable]]) -> pd.DataFrame:
     """One row per person: `person_id`, `dwelling`, `since` (first date seen there) and `label` (the household).
 
-    `records` has one row per record: person_id, dwelling, first_seen, last_seen (dates, may be missing)."""
+    `records` has one row per record: person_id (an id or a number), dwelling, first_seen, last_seen (dates, may
+    be missing); `related` holds pairs of person_ids a source says are related."""
     housed = records[records["dwelling"].notna()].assign(
         recent=lambda frame: frame["last_seen"].where(frame["last_seen"].notna(), frame["first_seen"])
     )
@@ -70,16 +72,16 @@ def households(records: pd.DataFrame, related: Iterable[tuple[str, str]]) -> pd.
     return people
 
 
-def _labels(people: pd.DataFrame, related: Iterable[tuple[str, str]]) -> list[int]:
+def _labels(people: pd.DataFrame, related: Iterable[tuple[Hashable, Hashable]]) -> np.ndarray:
     codes, _uniques = pd.factorize(people["dwelling"], use_na_sentinel=True)
-    label = dict(zip(people["person_id"], codes.tolist(), strict=True))
-    next_label = int(codes.max()) + 1 if len(codes) else 0
-    for person in people["person_id"][codes < 0]:
-        label[person] = next_label
-        next_label += 1
-    housed = set(people["person_id"][codes >= 0])
-    for first, second in related:
-        if first in label and second in label and (first in housed) != (second in housed):
-            homeless, home = (second, first) if first in housed else (first, second)
-            label[homeless] = label[home]
-    return [label[person] for person in people["person_id"]]
+    labels = codes.copy()
+    homeless = codes < 0
+    labels[homeless] = (codes.max(initial=-1) + 1) + np.arange(int(homeless.sum()))
+    position = pd.Series(np.arange(len(people)), index=people["person_id"])
+    pairs = pd.DataFrame(list(related), columns=["first", "second"], dtype=object)
+    both_ways = pd.concat([pairs, pairs.rename(columns={"first": "second", "second": "first"})])
+    both_ways = both_ways[both_ways["first"].isin(position.index) & both_ways["second"].isin(position.index)]
+    mover, home = position[both_ways["first"]].to_numpy(), position[both_ways["second"]].to_numpy()
+    joins = homeless[mover] & ~homeless[home]
+    labels[mover[joins]] = codes[home[joins]]
+    return labels

@@ -4,7 +4,6 @@ database, so a full linkage, a day's new records and a reviewer's decision all e
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -57,22 +56,24 @@ def resolve(
 ) -> Outcome:
     """Cluster the records (columns unique_id, source, record_id, the strong identifiers, dwelling, first_seen,
     last_seen) from the banded `pairs`, then name the people and group them into households."""
-    uids = records.column("unique_id").to_pylist()
-    position = {uid: index for index, uid in enumerate(uids)}
+    uids = pd.Index(records.column("unique_id").to_pylist(), dtype=object)
     automatic = _automatic_links(pairs, records.column("unique_id").combine_chunks())
     labels, _refused = cluster_records(
         len(uids),
         automatic,
         identifiers=_strong_identifiers(records),
-        same=_positions(decisions.same, position),
-        different=_positions(decisions.different, position),
+        same=_positions(decisions.same, uids),
+        different=_positions(decisions.different, uids),
     )
     person_ids, person_changes = carry_ids(uids, labels, previous.people, new_person_id)
-    frame = records.select(["unique_id", "dwelling", "first_seen", "last_seen"]).to_pandas(
-        date_as_object=False
-    )
-    frame["person_id"] = person_ids
-    homes = households.households(frame, _people_related(related, dict(zip(uids, person_ids, strict=True))))
+    person_of_cluster = pd.Series(person_ids, index=labels).groupby(level=0).first()
+    frame = records.select(["dwelling", "first_seen", "last_seen"]).to_pandas(date_as_object=False)
+    frame["person_id"] = labels  # clusters by number: households sort and group numbers far faster than ids
+    related_clusters = [
+        (labels[a], labels[b]) for a, b in _positions(related, uids) if labels[a] != labels[b]
+    ]
+    homes = households.households(frame, related_clusters)
+    homes["person_id"] = homes["person_id"].map(person_of_cluster)
     household_ids, household_changes = carry_ids(
         homes["person_id"].tolist(), homes["label"].tolist(), previous.households, new_household_id
     )
@@ -91,25 +92,20 @@ def resolve(
         ),
         person_changes=person_changes,
         household_changes=household_changes,
-        review=_review_with_impact(pairs, labels, position),
+        review=_review_with_impact(pairs, labels, uids),
         links=len(automatic),
     )
 
 
 def _automatic_links(pairs: pa.Table, uids: pa.Array) -> np.ndarray:
     """The pairs that link automatically, strongest first (ties in a fixed order), as record positions."""
-    chosen = pairs.filter(pc.equal(pairs.column("band"), bands.AUTO)).sort_by(
-        [("match_weight", "descending"), ("unique_id_l", "ascending"), ("unique_id_r", "ascending")]
-    )
-    left = pc.index_in(chosen.column("unique_id_l"), value_set=uids)
-    right = pc.index_in(chosen.column("unique_id_r"), value_set=uids)
-    known = pc.and_(pc.is_valid(left), pc.is_valid(right))
-    return np.column_stack(
-        [
-            pc.filter(left, known).to_numpy().astype(np.int64),
-            pc.filter(right, known).to_numpy().astype(np.int64),
-        ]
-    )
+    chosen = pairs.filter(pc.equal(pairs.column("band"), bands.AUTO))
+    left = pc.index_in(chosen.column("unique_id_l"), value_set=uids).to_numpy(zero_copy_only=False)
+    right = pc.index_in(chosen.column("unique_id_r"), value_set=uids).to_numpy(zero_copy_only=False)
+    known = ~(np.isnan(left) | np.isnan(right)) if left.dtype.kind == "f" else np.ones(len(left), dtype=bool)
+    left, right = left[known].astype(np.int64), right[known].astype(np.int64)
+    order = np.lexsort((right, left, -chosen.column("match_weight").to_numpy()[known]))
+    return np.column_stack([left[order], right[order]])
 
 
 def _strong_identifiers(records: pa.Table) -> dict[int, dict[str, str]]:
@@ -123,29 +119,23 @@ def _strong_identifiers(records: pa.Table) -> dict[int, dict[str, str]]:
     return held
 
 
-def _positions(pairs: Sequence[Pair], position: Mapping[str, int]) -> list[tuple[int, int]]:
-    return [(position[a], position[b]) for a, b in pairs if a in position and b in position]
+def _positions(pairs: Sequence[Pair], uids: pd.Index) -> list[tuple[int, int]]:
+    """The pairs of records as record positions, leaving out any record not among `uids`."""
+    if not pairs:
+        return []
+    left = uids.get_indexer(pd.Index([a for a, _ in pairs], dtype=object))
+    right = uids.get_indexer(pd.Index([b for _, b in pairs], dtype=object))
+    return [(a, b) for a, b in zip(left.tolist(), right.tolist(), strict=True) if a >= 0 and b >= 0]
 
 
-def _people_related(related: Sequence[Pair], person_of: Mapping[str, str]) -> list[Pair]:
-    return [
-        (person_of[a], person_of[b])
-        for a, b in related
-        if a in person_of and b in person_of and person_of[a] != person_of[b]
-    ]
-
-
-def _review_with_impact(pairs: pa.Table, labels: Sequence[int], position: Mapping[str, int]) -> pd.DataFrame:
+def _review_with_impact(pairs: pa.Table, labels: Sequence[int], uids: pd.Index) -> pd.DataFrame:
     """The review band, each pair with the records whose person a decision could change: both people's records
     when the pair's records are in two people, the one person's when other links already joined them."""
     review = pairs.filter(pc.equal(pairs.column("band"), bands.REVIEW)).to_pandas()
-    sizes = Counter(labels)
-    left = np.array([labels[position[uid]] for uid in review["unique_id_l"]], dtype=np.int64)
-    right = np.array([labels[position[uid]] for uid in review["unique_id_r"]], dtype=np.int64)
-    size = np.vectorize(lambda label: sizes[int(label)], otypes=[np.int64])
-    if len(review):
-        review["impact"] = np.where(left == right, size(left), size(left) + size(right))
-    else:
-        review["impact"] = pd.Series(dtype="int64")
+    cluster = np.asarray(labels, dtype=np.int64)
+    sizes = np.bincount(cluster, minlength=len(cluster))
+    left = cluster[uids.get_indexer(review["unique_id_l"])]
+    right = cluster[uids.get_indexer(review["unique_id_r"])]
+    review["impact"] = np.where(left == right, sizes[left], sizes[left] + sizes[right]).astype(np.int64)
     ordered: pd.DataFrame = review.sort_values(["impact", "match_probability"], ascending=[False, False])
     return ordered
