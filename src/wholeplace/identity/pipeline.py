@@ -100,8 +100,9 @@ def resolve(
 def _automatic_links(pairs: pa.Table, uids: pa.Array) -> np.ndarray:
     """The pairs that link automatically, strongest first (ties in a fixed order), as record positions."""
     chosen = pairs.filter(pc.equal(pairs.column("band"), bands.AUTO))
-    left = pc.index_in(chosen.column("unique_id_l"), value_set=uids).to_numpy(zero_copy_only=False)
-    right = pc.index_in(chosen.column("unique_id_r"), value_set=uids).to_numpy(zero_copy_only=False)
+    both = pa.chunked_array(chosen.column("unique_id_l").chunks + chosen.column("unique_id_r").chunks)
+    found = pc.index_in(both, value_set=uids).to_numpy(zero_copy_only=False)  # one lookup table, not two
+    left, right = found[: chosen.num_rows], found[chosen.num_rows :]
     known = ~(np.isnan(left) | np.isnan(right)) if left.dtype.kind == "f" else np.ones(len(left), dtype=bool)
     left, right = left[known].astype(np.int64), right[known].astype(np.int64)
     order = np.lexsort((right, left, -chosen.column("match_weight").to_numpy()[known]))

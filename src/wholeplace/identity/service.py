@@ -415,7 +415,7 @@ def _run_records(
     frame["dwelling"] = households.dwellings(records.select(["address", "postcode", "uprn"]).to_pandas())
     frame = frame.merge(record_activity(connection).to_pandas(), on="unique_id", how="left")
     loaded = {str(batch.batch_id): batch.loaded_on for batch in batches}
-    loaded_on = pd.Series(records.column("batch").to_pylist()).map(loaded)
+    loaded_on = records.column("batch").to_pandas().map(loaded)
     frame["first_seen"] = frame["first_seen"].where(frame["first_seen"].notna(), loaded_on)
     frame["last_seen"] = frame["last_seen"].where(frame["last_seen"].notna(), loaded_on)
     return pa.Table.from_pandas(frame, preserve_index=False)
