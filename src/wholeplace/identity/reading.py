@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from wholeplace.core.errors import NotFoundError
 from wholeplace.identity import bands, service, store
 from wholeplace.identity.models import IdentityChange, LinkDecision, LinkRun, LinkThresholds, ReviewPair
+from wholeplace.identity.records import lake_views
 from wholeplace.sources.lake import Lake
 
 OPEN = "open"
@@ -409,8 +410,7 @@ def _full_name(fields: dict[str, Value]) -> str:
 
 
 def _columns(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    views = {row[0] for row in connection.execute("SELECT view_name FROM duckdb_views()").fetchall()}
-    if "person" not in views:
+    if "person" not in lake_views(connection):
         return set()
     return {row[0] for row in connection.execute("DESCRIBE person").fetchall()}
 
@@ -461,17 +461,9 @@ def _plain(value: str | date) -> str:
 # ---------------------------------------------------------------- the latest run's files
 
 
-def _run_file(lake: Lake, run: LinkRun, name: str) -> Path:
-    return store.runs_folder(lake) / run.folder / name
-
-
-def _latest(db: Session) -> LinkRun | None:
-    return service.latest_run(db)
-
-
 def _people_rows(lake: Lake, run: LinkRun, column: str, values: Iterable[str]) -> pa.Table:
     """The rows of the run's people (record → person → household) whose `column` is one of `values`."""
-    path = _run_file(lake, run, store.PEOPLE)
+    path = store.run_file(lake, run.folder, store.PEOPLE)
     wanted = sorted(set(values))
     if not wanted:
         return pq.read_schema(path).empty_table()
@@ -480,7 +472,7 @@ def _people_rows(lake: Lake, run: LinkRun, column: str, values: Iterable[str]) -
 
 def people_of(db: Session, lake: Lake, keys: Sequence[str]) -> dict[str, str]:
     """The person each record is in now, by the record's key."""
-    run = _latest(db)
+    run = service.latest_run(db)
     if run is None:
         return {}
     rows = _people_rows(lake, run, "unique_id", keys)
@@ -492,7 +484,7 @@ def people_of(db: Session, lake: Lake, keys: Sequence[str]) -> dict[str, str]:
 
 def person(db: Session, lake: Lake, connection: duckdb.DuckDBPyConnection, person_id: str) -> PersonView:
     """A person of the latest run: their records, the other people of their household, what happened to them."""
-    run = _latest(db)
+    run = service.latest_run(db)
     if run is None:
         raise _no_such_person()
     mine = _people_rows(lake, run, "person_id", [person_id])
@@ -540,7 +532,7 @@ def moved_record(
         )
         .limit(1)
     ).first()
-    run = _latest(db)
+    run = service.latest_run(db)
     if undone is None or run is None:
         return None
     record = record_refs(db, lake, connection, [key])[key]
@@ -549,7 +541,9 @@ def moved_record(
 
 
 def _home(lake: Lake, run: LinkRun, person_id: str) -> tuple[str | None, date | None]:
-    homes = pq.read_table(_run_file(lake, run, store.HOUSEHOLDS), filters=[("person_id", "=", person_id)])
+    homes = pq.read_table(
+        store.run_file(lake, run.folder, store.HOUSEHOLDS), filters=[("person_id", "=", person_id)]
+    )
     if homes.num_rows == 0:
         return None, None
     return homes.column("dwelling")[0].as_py(), homes.column("since")[0].as_py()
@@ -631,10 +625,10 @@ def _decisions(db: Session, *conditions: Any) -> list[Decision]:
 
 def quality(db: Session, lake: Lake) -> Quality | None:
     """The latest run's figures and the model's own estimate of them, or None before the first run."""
-    run = _latest(db)
+    run = service.latest_run(db)
     if run is None:
         return None
-    pairs = _run_file(lake, run, store.PAIRS)
+    pairs = store.run_file(lake, run.folder, store.PAIRS)
     probabilities = pq.read_table(pairs, columns=["match_probability"]).column(0).to_numpy()
     histogram = _histogram(pairs)
     return Quality(
@@ -646,7 +640,7 @@ def quality(db: Session, lake: Lake) -> Quality | None:
             bands.NO_LINK: sum(one.no_link for one in histogram),
         },
         histogram=histogram,
-        sources=_source_links(_run_file(lake, run, store.PEOPLE)),
+        sources=_source_links(store.run_file(lake, run.folder, store.PEOPLE)),
         runs=list(db.scalars(select(LinkRun).order_by(LinkRun.sequence.desc()).limit(RECENT_RUNS))),
         thresholds=list(db.scalars(select(LinkThresholds).order_by(LinkThresholds.id.desc()))),
     )

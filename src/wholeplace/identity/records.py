@@ -40,7 +40,7 @@ class NoPersonRecordsError(WholeplaceError):
 def person_records(lake: duckdb.DuckDBPyConnection) -> pa.Table:
     """One row per current person record: `unique_id` ("source:record id"), `source`, `record_id`, and the
     model's columns."""
-    if "person" not in _views(lake):
+    if "person" not in lake_views(lake):
         raise NoPersonRecordsError(
             "No source holds person records yet, so there is nobody to link.",
             fix="Load a person extract first: wholeplace ingest SOURCE FILE.",
@@ -72,7 +72,7 @@ def with_name_features(records: pa.Table) -> pa.Table:
 def record_activity(lake: duckdb.DuckDBPyConnection) -> pa.Table:
     """`unique_id`, `first_seen`, `last_seen`: the earliest and latest date of any involvement or event on each
     person record that has one."""
-    views = _views(lake)
+    views = lake_views(lake)
     dates = []
     if "involvement" in views:
         dates += [
@@ -97,7 +97,7 @@ def record_activity(lake: duckdb.DuckDBPyConnection) -> pa.Table:
 
 def record_relationships(lake: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """Pairs of person records a source states are related (by naming the other record)."""
-    if "relationship" not in _views(lake):
+    if "relationship" not in lake_views(lake):
         return []
     rows = lake.sql(
         "SELECT source || ':' || record_id, source || ':' || other_record FROM relationship "
@@ -106,7 +106,8 @@ def record_relationships(lake: duckdb.DuckDBPyConnection) -> list[tuple[str, str
     return [(first, second) for first, second in rows]
 
 
-def _views(lake: duckdb.DuckDBPyConnection) -> set[str]:
+def lake_views(lake: duckdb.DuckDBPyConnection) -> set[str]:
+    """The entities the lake holds rows of, as views of the connection."""
     return {
         row[0] for row in lake.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
     }

@@ -58,8 +58,12 @@ def discard_run(lake: Lake, folder: str) -> None:
     shutil.rmtree(runs_folder(lake) / folder, ignore_errors=True)
 
 
+def run_file(lake: Lake, folder: str, name: str) -> Path:
+    return runs_folder(lake) / folder / name
+
+
 def read_table(lake: Lake, folder: str, name: str) -> pa.Table:
-    return pq.read_table(runs_folder(lake) / folder / name)
+    return pq.read_table(run_file(lake, folder, name))
 
 
 def read_model(lake: Lake, folder: str) -> dict[str, Any]:
