@@ -11,7 +11,10 @@ from wholeplace.core import api as core_api
 from wholeplace.core import service as core_service
 from wholeplace.core import views as core_views
 from wholeplace.core.runtime import Runtime
+from wholeplace.governance import oversight_views
+from wholeplace.governance import resident_views as governance_resident_views
 from wholeplace.governance import views as governance_views
+from wholeplace.governance.gate import access_decision_gate
 from wholeplace.identity import views as identity_views
 from wholeplace.sources import api as sources_api
 from wholeplace.sources import views as sources_views
@@ -35,14 +38,23 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         sessions=runtime.sessions,
         clock=runtime.clock,
         place_name=place_name,
-        pages=[core_views.router, sources_views.router, identity_views.router, governance_views.router],
+        pages=[
+            core_views.router,
+            sources_views.router,
+            identity_views.router,
+            governance_views.router,
+            governance_resident_views.router,
+            oversight_views.router,
+        ],
         api=[core_api.router, sources_api.router],
         template_dirs=DOMAIN_TEMPLATES,
+        disclosure_gate=access_decision_gate,
         navigation=[
             *core_views.NAVIGATION[:1],
             *sources_views.NAVIGATION,
             *identity_views.NAVIGATION,
             *governance_views.NAVIGATION,
+            *oversight_views.NAVIGATION,
             *core_views.NAVIGATION[1:],
         ],
     )

@@ -15,6 +15,8 @@ from wholeplace.core.cli import config_app, db_app, place_app, tokens_app, users
 from wholeplace.core.errors import IngestError, WholeplaceError
 from wholeplace.core.runtime import Runtime
 from wholeplace.demo.cli import demo, generate
+from wholeplace.governance.agreements_cli import agreements_app
+from wholeplace.governance.cli import audit_app
 from wholeplace.identity.cli import link_app
 from wholeplace.sources.cli import ingest, sources_app
 
@@ -32,6 +34,8 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(sources_app, name="sources")
 app.command("ingest")(ingest)
 app.add_typer(link_app, name="link")
+app.add_typer(audit_app, name="audit")
+app.add_typer(agreements_app, name="agreements")
 app.command("demo")(demo)
 app.command("generate")(generate)
 

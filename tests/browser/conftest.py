@@ -42,9 +42,15 @@ def _wholeplace(*args: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data directory the browser tests' demo place lives in, for tests that prepare data in it."""
+    return tmp_path_factory.mktemp("browser-demo")
+
+
+@pytest.fixture(scope="session")
+def server(demo_data_dir: Path) -> Iterator[str]:
     """`wholeplace demo` in a fresh data directory, then `wholeplace serve`, exactly as a person runs them."""
-    data_dir = tmp_path_factory.mktemp("browser-demo")
+    data_dir = demo_data_dir
     env = {k: v for k, v in os.environ.items() if not k.startswith("WHOLEPLACE_")}
     env["WHOLEPLACE_DATA_DIR"] = str(data_dir)
     built = subprocess.run(

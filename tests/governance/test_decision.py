@@ -98,7 +98,8 @@ def test_an_involved_agency_under_an_agreement_in_force_gets_the_agreed_fields()
     decision = decide(request(), facts())
     assert decision.permitted
     assert decision.fields == IDENTITY_FIELDS
-    assert decision.agreements == ("ISA-1 v3",)
+    assert decision.agreements == ("ISA-1@3",)
+    assert "under ISA-1 v3" in decision.reason
     assert decision.providers == (HOUSING, POLICE)
     assert decision.lawful_basis == "6(1)(e) Public task"
     assert "working with this person" in decision.reason
@@ -270,6 +271,13 @@ def test_de_identified_purposes_never_see_identifying_data() -> None:
     assert counts.permitted and counts.fields == ("count", "rate")
 
 
+def test_a_person_s_own_request_is_answered_even_when_they_object_to_sharing() -> None:
+    purpose = "subject_access"
+    objection = Choice("P1", "objection", "given")
+    asked = request(purpose, role=Role.INFORMATION_GOVERNANCE_OFFICER)
+    assert decide(asked, facts(purpose, choices=(objection,), involved=False)).permitted
+
+
 def test_an_agreement_limiting_roles_denies_other_roles() -> None:
     limited = replace(agreement(), body=body().model_copy(update={"roles": (Role.LEAD_PROFESSIONAL.value,)}))
     assert not decide(request(), facts(agreements=(limited,))).permitted
@@ -352,6 +360,8 @@ def _expected(
         return False
     if purpose.needs_involvement and not involved:
         return False
+    if purpose.answers_the_person:
+        return True  # the person's own request is answered whatever they chose about sharing
     says_no = consent in ("refused", "withdrawn", "objection")
     if basis == "consent":
         return consent == "given"

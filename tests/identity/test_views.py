@@ -22,13 +22,17 @@ from sqlalchemy.orm import Session
 
 from tests.identity.conftest import ACTOR, link, load_files
 from tests.sources.test_views import table
+from tests.support import agreements
+from tests.support.factories import MOMENT
 from tests.support.web import post_form
 from tests.web.conftest import SignedInAs
 from wholeplace.core.roles import Role
 from wholeplace.core.settings import Settings
 from wholeplace.demo.service import demo_files
+from wholeplace.governance.models import AccessLogEntry
 from wholeplace.identity import service, store
 from wholeplace.identity.models import LinkDecision, LinkRun, ReviewPair
+from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
 
 
@@ -78,8 +82,11 @@ def lake(settings: Settings) -> Lake:
 
 
 @pytest.fixture
-def analyst(client: TestClient, signed_in_as: SignedInAs) -> TestClient:
-    signed_in_as(Role.ANALYST)
+def analyst(client: TestClient, signed_in_as: SignedInAs, db: Session) -> TestClient:
+    """An analyst whose agency may compare the sources' records under a record-linkage agreement."""
+    user = signed_in_as(Role.ANALYST)
+    agreements.record_linkage(db, analysts=user.agency.name, at=MOMENT)
+    db.commit()
     return client
 
 
@@ -90,6 +97,14 @@ def people(db: Session, lake: Lake) -> dict[str, str]:
         f"{source}:{record}" for source, record in zip(linked["source"], linked["record_id"], strict=True)
     ]
     return dict(zip(keys, linked["person_id"], strict=True))
+
+
+def log_positions(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(AccessLogEntry)) or 0
+
+
+def log_entries_after(db: Session, count: int) -> list[AccessLogEntry]:
+    return list(db.scalars(select(AccessLogEntry).order_by(AccessLogEntry.position).offset(count)))
 
 
 def open_pairs(db: Session) -> list[ReviewPair]:
@@ -373,6 +388,59 @@ def test_a_person_page_shows_their_records_household_and_no_one_else_s_details(
     shown = table(page, "Records of this person")
     assert [f"{row[0]}:{row[1]}" for row in shown] == records
     assert page.count("Undo this link") == 3
+
+
+def test_each_person_page_is_decided_and_logged_once(analyst: TestClient, db: Session, lake: Lake) -> None:
+    person, _ = a_person_with_records(db, lake, 2)
+    before = log_positions(db)
+    assert analyst.get(f"/linkage/people/{person}").status_code == 200
+    [entry] = log_entries_after(db, before)
+    assert (entry.purpose, entry.subject_id, entry.outcome) == ("record_linkage", person, "permit")
+
+
+def test_a_pair_page_decides_and_logs_each_person_it_shows(
+    analyst: TestClient, db: Session, lake: Lake
+) -> None:
+    pair = a_pair_in_two_people(db, lake)
+    before = log_positions(db)
+    assert analyst.get(f"/linkage/review/{pair.id}").status_code == 200
+    logged = log_entries_after(db, before)
+    linked = people(db, lake)
+    assert sorted(entry.subject_id for entry in logged) == sorted(
+        {linked[pair.record_l], linked[pair.record_r]}
+    )
+    assert {entry.case_reference for entry in logged} == {f"review pair {pair.id}"}
+
+
+def test_an_analyst_without_a_linkage_agreement_sees_no_records(
+    client: TestClient, signed_in_as: SignedInAs, db: Session, lake: Lake
+) -> None:
+    signed_in_as(Role.ANALYST)
+    person, records = a_person_with_records(db, lake, 2)
+    before = log_positions(db)
+    response = client.get(f"/linkage/people/{person}")
+    assert response.status_code == 403
+    assert "No sharing agreement in force" in html.unescape(response.text)
+    assert records[0].split(":")[1] not in response.text
+    [entry] = log_entries_after(db, before)
+    assert entry.outcome == "deny"
+
+
+def test_the_queue_names_no_one(analyst: TestClient, db: Session, lake: Lake) -> None:
+    waiting = open_pairs(db)[:25]
+    before = log_positions(db)
+    page = analyst.get("/linkage/review").text
+    with lake.connect(sources.lake_batches(db)) as view:
+        names = {
+            row[0]
+            for row in view.execute(
+                "SELECT family_name FROM person WHERE source || ':' || record_id IN (SELECT unnest(?))",
+                [[key for pair in waiting for key in (pair.record_l, pair.record_r)]],
+            ).fetchall()
+            if row[0]
+        }
+    assert names and not any(f">{name}" in page or f" {name}<" in page for name in names)
+    assert log_positions(db) == before  # it reveals nobody's details, so it has nothing to decide
 
 
 def test_undoing_a_link_moves_the_record_to_a_new_person_kept_in_the_history(

@@ -20,12 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.support import factories
+from tests.support.agreements import record_linkage
 from tests.support.factories import MOMENT
 from tests.support.web import csrf_from
 from tests.web.conftest import SignedInAs
+from wholeplace.core import service as core
 from wholeplace.core.models import Agency
 from wholeplace.core.roles import Role, Sector
 from wholeplace.core.settings import Settings
+from wholeplace.governance.models import AccessLogEntry
 from wholeplace.sources import service
 from wholeplace.sources.lake import Lake
 from wholeplace.sources.mapping import parse_mapping
@@ -243,11 +246,18 @@ def test_a_source_that_does_not_exist_is_not_found(client: TestClient, signed_in
 # ---------------------------------------------------------------- the quarantine
 
 
+def homes(db: Session) -> Agency:
+    """The agency whose source the tests load: its own analysts may see the rows it sent."""
+    found = core.find_agency(db, "Testford Homes")
+    assert found is not None
+    return found
+
+
 def test_the_quarantine_lists_each_row_set_aside_with_what_to_do(
     client: TestClient, signed_in_as: SignedInAs, db: Session, settings: Settings
 ) -> None:
     batch_id = load(db, settings, GOOD_AND_BAD)
-    signed_in_as(Role.ANALYST)
+    signed_in_as(Role.ANALYST, at=homes(db))
     page = client.get(f"/sources/tenants/batches/{batch_id}/quarantine").text
     rows = table(page, "Rows set aside")
     assert [row[:3] for row in rows] == [
@@ -265,7 +275,7 @@ def test_quarantine_filters_by_reason_and_column_narrow_the_rows(
     client: TestClient, signed_in_as: SignedInAs, db: Session, settings: Settings
 ) -> None:
     batch_id = load(db, settings, GOOD_AND_BAD)
-    signed_in_as(Role.ANALYST)
+    signed_in_as(Role.ANALYST, at=homes(db))
     path = f"/sources/tenants/batches/{batch_id}/quarantine"
     page = client.get(path).text
     assert "Nothing identifies anyone (2)" in page and "ref (4)" in page
@@ -283,7 +293,7 @@ def test_the_quarantine_is_shown_fifty_rows_a_page(
     client: TestClient, signed_in_as: SignedInAs, db: Session, settings: Settings
 ) -> None:
     batch_id = load(db, settings, HEADER + "".join(f",Ann,Ash{n},,,\n" for n in range(60)))
-    signed_in_as(Role.ANALYST)
+    signed_in_as(Role.ANALYST, at=homes(db))
     path = f"/sources/tenants/batches/{batch_id}/quarantine"
     first = client.get(path).text
     assert len(table(first, "Rows set aside")) == 50
@@ -297,7 +307,7 @@ def test_the_quarantine_downloads_as_csv_with_formulas_neutralised(
     client: TestClient, signed_in_as: SignedInAs, db: Session, settings: Settings
 ) -> None:
     batch_id = load(db, settings, GOOD_AND_BAD)
-    signed_in_as(Role.ANALYST)
+    signed_in_as(Role.ANALYST, at=homes(db))
     response = client.get(
         f"/sources/tenants/batches/{batch_id}/quarantine.csv", params={"reason": "nothing_identifies"}
     )
@@ -314,9 +324,38 @@ def test_a_batch_of_another_source_is_not_found(
 ) -> None:
     batch_id = load(db, settings, GOOD_AND_BAD)
     register(db, MAPPING.replace("source: tenants", "source: others"))
-    signed_in_as(Role.ANALYST)
+    signed_in_as(Role.ANALYST, at=homes(db))
     assert client.get(f"/sources/others/batches/{batch_id}/quarantine").status_code == 404
     assert client.get(f"/sources/others/batches/{batch_id}/quarantine.csv").status_code == 404
+
+
+def test_another_agency_s_analyst_sees_set_aside_rows_only_under_an_agreement_and_it_is_logged(
+    client: TestClient, signed_in_as: SignedInAs, db: Session, settings: Settings
+) -> None:
+    batch_id = load(db, settings, GOOD_AND_BAD)
+    analyst = signed_in_as(Role.ANALYST)
+    path = f"/sources/tenants/batches/{batch_id}/quarantine"
+    refused = client.get(path)
+    assert refused.status_code == 403 and "=1+2" not in refused.text
+    assert client.get(f"{path}.csv").status_code == 403
+    record_linkage(db, analysts=analyst.agency.name, at=MOMENT)
+    db.commit()
+    assert client.get(path).status_code == 200
+    logged = list(db.scalars(select(AccessLogEntry).order_by(AccessLogEntry.position)))
+    assert [(entry.subject_kind, entry.subject_id, entry.outcome) for entry in logged] == [
+        ("batch", str(batch_id), "deny"),
+        ("batch", str(batch_id), "deny"),
+        ("batch", str(batch_id), "permit"),
+    ]
+
+
+def test_the_source_s_own_analysts_need_no_decision(
+    client: TestClient, signed_in_as: SignedInAs, db: Session, settings: Settings
+) -> None:
+    batch_id = load(db, settings, GOOD_AND_BAD)
+    signed_in_as(Role.ANALYST, at=homes(db))
+    assert client.get(f"/sources/tenants/batches/{batch_id}/quarantine").status_code == 200
+    assert db.scalar(select(func.count()).select_from(AccessLogEntry)) == 0
 
 
 # ---------------------------------------------------------------- uploading

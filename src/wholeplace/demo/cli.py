@@ -16,6 +16,7 @@ from wholeplace.core.db import transaction as in_transaction
 from wholeplace.core.runtime import Runtime
 from wholeplace.demo.generate.noise import NoiseRates
 from wholeplace.demo.generate.place import generate_place, generated_with
+from wholeplace.demo.governance import build_governance
 from wholeplace.demo.service import DEMO_PASSWORD, build_demo, demo_files, holds_other_place, load_demo_file
 from wholeplace.identity import service as identity
 from wholeplace.sources import service as sources
@@ -84,6 +85,7 @@ def demo(
     typer.echo(f"The demo place's extracts, mappings and truth are in {folder}.")
     _load_demo_files(runtime, folder)
     _link_demo(runtime)
+    _govern_demo(runtime)
     table = Table("username", "name", "roles", title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     for user in users:
         table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))
@@ -114,6 +116,20 @@ def _load_demo_files(runtime: Runtime, folder: Path) -> None:
             bar.advance(task)
     typer.echo(
         f"Loaded {len(files)} sources through their mappings: {loaded:,} rows new, {set_aside:,} set aside."
+    )
+
+
+def _govern_demo(runtime: Runtime) -> None:
+    with in_transaction(runtime.sessions) as db, console.status("Signing the demo's sharing agreements"):
+        summary = build_governance(
+            db,
+            Lake.in_data_dir(runtime.settings.data_dir),
+            data_dir=runtime.settings.data_dir,
+            now=runtime.clock(),
+        )
+    typer.echo(
+        f"Sharing agreements in force; {summary.choices:,} consents and objections recorded; "
+        f"{summary.log_entries:,} entries in the access log."
     )
 
 

@@ -65,6 +65,7 @@ AGENCIES = (
 
 USERS = (
     DemoUser("practitioner", "Amira Hussain", "Riverford Homes", "Tenancy Sustainment", (Role.PRACTITIONER,)),
+    DemoUser("police", "Dan Hughes", "Vale Police", "Riverford Neighbourhood Policing", (Role.PRACTITIONER,)),
     DemoUser(
         "lead",
         "Tom Kowalski",

@@ -18,7 +18,7 @@ from wholeplace.governance import vocabulary
 from wholeplace.governance.schemas import AgreementBody, Party
 from wholeplace.governance.vocabulary import Category, PurposeTerms
 
-SubjectKind = Literal["person", "household"]
+SubjectKind = Literal["person", "household", "batch"]  # a batch: rows of an extract not yet linked to anyone
 BREAK_GLASS_REASON_MIN = 20  # long enough to say what the emergency is, not just "urgent"
 
 
@@ -53,6 +53,10 @@ class AgreementTerms:
     @property
     def label(self) -> str:
         return f"{self.reference} v{self.version}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.reference}@{self.version}"
 
     def in_force(self, on: date) -> bool:
         return (
@@ -108,7 +112,7 @@ class Facts:
 class Decision:
     permitted: bool
     reason: str
-    agreements: tuple[str, ...] = ()
+    agreements: tuple[str, ...] = ()  # "reference@version"
     lawful_basis: str = ""
     fields: tuple[str, ...] = ()
     providers: tuple[str, ...] = ()  # whose data in the category may be shown
@@ -251,6 +255,10 @@ def _involvement_refusal(request: Request, purpose: PurposeTerms, facts: Facts) 
 def _choices_verdict(request: Request, facts: Facts, grants: list[_Grant]) -> _ChoiceVerdict:
     """Each of the subject's people either may be shown or is withheld; a person's no outweighs a grant
     unless the agreement shares over objections, and where the basis is consent only a current yes will do."""
+    if not facts.people:
+        return _ChoiceVerdict(True)  # rows linked to no one yet: nobody's choices are known to weigh
+    if facts.purpose is not None and facts.purpose.answers_the_person:
+        return _ChoiceVerdict(True)
     needs_consent = all(_rests_on_consent(grant.recipient) for grant in grants)
     overrides = any(grant.agreement.body.overrides_objection for grant in grants)
     withheld, notes = [], []
@@ -322,7 +330,7 @@ def _permit(
     return Decision(
         permitted=True,
         reason=reason + ".",
-        agreements=tuple(grant.agreement.label for grant in grants),
+        agreements=tuple(grant.agreement.key for grant in grants),
         lawful_basis=_lawful_basis(grants, category),
         fields=fields,
         providers=providers,

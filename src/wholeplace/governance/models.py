@@ -65,6 +65,20 @@ class Agreement(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class AgreementStatusChange(Base):
+    """Each time a version's status changed: the history the version page shows, never rewritten."""
+
+    __tablename__ = "agreement_status_change"
+    __table_args__ = (Index("ix_agreement_status_change_agreement_id", "agreement_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agreement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agreement.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class ConsentRecord(Base):
     """A person's consent or objection, given by them or on a child's behalf; a change is a new record that
     supersedes the one before, so the history stays."""
@@ -109,6 +123,16 @@ class Involvement(Base):
     origin: Mapped[str] = mapped_column(String(20))  # records, referral
     reference: Mapped[str | None] = mapped_column(String(200))
     link_run: Mapped[int | None] = mapped_column(Integer)  # the linkage run the records came from
+
+
+class InvolvementIndex(Base):
+    """Which linkage run the involvements from records were last rebuilt from: one row."""
+
+    __tablename__ = "involvement_index"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    link_run: Mapped[int] = mapped_column(Integer)
+    rebuilt_at: Mapped[datetime]
 
 
 class FirstInquiry(Base):

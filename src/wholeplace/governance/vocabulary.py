@@ -21,6 +21,7 @@ class PurposeTerms:
     first_inquiry_hours: int | None = None
     deidentified: bool = False
     vital_interests: bool = False
+    answers_the_person: bool = False  # the person's own request: their objections do not stand in its way
 
 
 CASEWORK = frozenset({Role.PRACTITIONER, Role.LEAD_PROFESSIONAL})
@@ -92,6 +93,7 @@ PURPOSES: tuple[PurposeTerms, ...] = (
         frozenset({Role.INFORMATION_GOVERNANCE_OFFICER}),
         needs_involvement=False,
         needs_case_reference=True,
+        answers_the_person=True,
     ),
     PurposeTerms(
         "vital_interests",
@@ -139,7 +141,7 @@ class Category:
     code: str
     label: str
     fields: tuple[str, ...]  # standard fields, entity-qualified where the entity is not the person
-    special: str | None = None  # health, criminal_offence: needs an Article 9 condition (or Article 10 basis)
+    special: str | None = None  # health needs an Article 9 condition; criminal_offence, an Article 10 gateway
     identifying: bool = True
 
 
@@ -155,10 +157,22 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "contact",
         "Address and contact details",
-        ("address_line_1", "address_line_2", "locality", "town", "postcode", "uprn", "phone", "email"),
+        (
+            "address_line_1",
+            "address_line_2",
+            "locality",
+            "town",
+            "postcode",
+            "country",
+            "uprn",
+            "phone",
+            "email",
+        ),
     ),
     Category(
-        "household", "Household members and relationships", ("relationship.type", "relationship.other_person")
+        "household",
+        "Household members and relationships",
+        ("relationship.type", "relationship.other_person", "relationship.other_record"),
     ),
     Category(
         "involvement",

@@ -24,7 +24,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
-from sqlalchemy import insert, select, update
+import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,7 @@ from wholeplace.identity.linkage import Progress
 from wholeplace.identity.model import STRONG_IDENTIFIERS
 from wholeplace.identity.models import IdentityChange, LinkDecision, LinkRun, LinkThresholds, ReviewPair
 from wholeplace.identity.pipeline import Decisions, Outcome, Previous, resolve
-from wholeplace.identity.records import person_records, record_activity, record_relationships
+from wholeplace.identity.records import lake_views, person_records, record_activity, record_relationships
 from wholeplace.identity.stable_ids import Change
 from wholeplace.sources.lake import Lake, LakeBatch
 
@@ -279,12 +280,141 @@ def latest_run(db: Session) -> LinkRun | None:
     return db.scalars(select(LinkRun).order_by(LinkRun.sequence.desc()).limit(1)).first()
 
 
+def latest_sequence(db: Session) -> int | None:
+    """The sequence number of the latest run, cheaply: for callers that only need to know whether it changed."""
+    return db.execute(select(func.max(LinkRun.sequence))).scalar()
+
+
 def linked_people(db: Session, lake: Lake) -> pa.Table:
     """source, record_id, person_id, household_id for every record the latest run saw."""
     run = _latest_run(db)
     return store.read_table(lake, run.folder, store.PEOPLE).select(
         ["source", "record_id", "person_id", "household_id"]
     )
+
+
+def household_of(db: Session, lake: Lake, person_id: str) -> str | None:
+    """The person's current household in the latest run, or None."""
+    homes = _households_where(db, lake, "person_id", person_id)
+    return str(homes.column("household_id")[0].as_py()) if homes.num_rows else None
+
+
+def person_exists(db: Session, lake: Lake, person_id: str) -> bool:
+    """Whether the latest run made a person with this id."""
+    run = latest_run(db)
+    if run is None:
+        return False
+    found = pq.read_table(
+        store.run_file(lake, run.folder, store.PEOPLE),
+        columns=["person_id"],
+        filters=[("person_id", "=", person_id)],
+    )
+    return bool(found.num_rows)
+
+
+def household_members(db: Session, lake: Lake, household_id: str) -> list[str]:
+    """The people whose current household it is, in the latest run."""
+    return sorted(_households_where(db, lake, "household_id", household_id).column("person_id").to_pylist())
+
+
+def _households_where(db: Session, lake: Lake, column: str, value: str) -> pa.Table:
+    run = latest_run(db)
+    if run is None:
+        return pa.table({"person_id": pa.array([], pa.string()), "household_id": pa.array([], pa.string())})
+    return pq.read_table(
+        store.run_file(lake, run.folder, store.HOUSEHOLDS),
+        columns=["person_id", "household_id"],
+        filters=[(column, "=", value)],
+    )
+
+
+def linked_involvements(db: Session, lake: Lake, batches: list[LakeBatch]) -> pa.Table:
+    """Every involvement in the lake with the person and current household its record links to in the latest
+    run: source, person_id, household_id, start, end, reference. Empty before the first run."""
+    run = latest_run(db)
+    empty = pa.table(
+        {
+            **{
+                name: pa.array([], pa.string())
+                for name in ("source", "record_id", "person_id", "household_id")
+            },
+            **{name: pa.array([], pa.date32()) for name in ("start", "end")},
+            "reference": pa.array([], pa.string()),
+        }
+    )
+    if run is None:
+        return empty
+    with lake.connect(batches) as connection:
+        if "involvement" not in lake_views(connection):
+            return empty
+        rows = connection.sql(
+            'SELECT source, record_id, "start", "end", reference FROM involvement'
+        ).to_arrow_table()
+    people = store.read_table(lake, run.folder, store.PEOPLE).select(["source", "record_id", "person_id"])
+    homes = store.read_table(lake, run.folder, store.HOUSEHOLDS).select(["person_id", "household_id"])
+    return (
+        _plain_strings(rows)
+        .join(_plain_strings(people), ["source", "record_id"], join_type="inner")
+        .join(_plain_strings(homes), "person_id", join_type="left outer")
+    )
+
+
+def records_of(
+    db: Session, lake: Lake, batches: list[LakeBatch], person_id: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Every current lake row of the person's records in the latest run, whole, keyed by entity (person,
+    involvement, event, relationship); empty lists before the first run or for someone no run knows."""
+    run = latest_run(db)
+    found: dict[str, list[dict[str, Any]]] = {
+        entity: [] for entity in ("person", "involvement", "event", "relationship")
+    }
+    keys = [] if run is None else _record_keys(lake, run.folder, person_id)
+    if not keys:
+        return found
+    with lake.connect(batches) as connection:
+        held = lake_views(connection)
+        for entity in found:
+            if entity in held:
+                found[entity] = _rows_with_keys(connection, entity, keys)
+    return found
+
+
+def _record_keys(lake: Lake, folder: str, person_id: str) -> list[str]:
+    records = pq.read_table(
+        store.run_file(lake, folder, store.PEOPLE),
+        columns=["source", "record_id"],
+        filters=[("person_id", "=", person_id)],
+    )
+    return [
+        f"{source}:{record_id}"
+        for source, record_id in zip(
+            records.column("source").to_pylist(), records.column("record_id").to_pylist(), strict=True
+        )
+    ]
+
+
+def _rows_with_keys(
+    connection: duckdb.DuckDBPyConnection, entity: str, keys: list[str]
+) -> list[dict[str, Any]]:
+    # A list parameter, not a join: joining the person view to another relation can drop rows (DuckDB 2.0.1).
+    found = connection.execute(
+        f"SELECT * FROM {entity} WHERE source || ':' || record_id IN (SELECT unnest(?)) "  # noqa: S608
+        "ORDER BY source, record_id, row_number",
+        [keys],
+    )
+    names = [column[0] for column in found.description]
+    return [dict(zip(names, row, strict=True)) for row in found.fetchall()]
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    """The table with every text column as `string`: Arrow joins refuse a `string` key against a `large_string`."""
+    schema = pa.schema(
+        [
+            field.with_type(pa.string()) if pa.types.is_large_string(field.type) else field
+            for field in table.schema
+        ]
+    )
+    return table.cast(schema)
 
 
 def export_people(db: Session, lake: Lake, out: Path) -> int:

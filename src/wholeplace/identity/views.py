@@ -10,6 +10,7 @@ import math
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
@@ -27,6 +28,7 @@ from wholeplace.identity import bands, reading, service
 from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
 from wholeplace.web.access import Viewer, allow
+from wholeplace.web.disclosure import Asked, Shown, disclose
 from wholeplace.web.pagination import pagination
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now, field
 from wholeplace.web.templating import NavigationEntry, render
@@ -35,6 +37,8 @@ ANALYST = frozenset({Role.ANALYST})
 NAVIGATION = [NavigationEntry("Linkage", "/linkage", ANALYST)]
 
 QUEUE_PAGE_SIZE = 25
+LINKAGE_PURPOSE = "record_linkage"
+LINKAGE_CATEGORIES = ("identity", "identifiers", "contact")  # what a reviewer compares
 DECISION_LABELS = {
     service.SAME: "Same person",
     service.DIFFERENT: "Different people",
@@ -182,6 +186,8 @@ def queue_page(request: Request, db: Db, queue: str = "", page: int = 1, decided
     with _lake_view(lake, db) as connection:
         waiting = reading.review_queue(db, lake, connection, reason=queue, page=page, size=QUEUE_PAGE_SIZE)
         banner = _decided_banner(db, lake, connection, decided)
+    rows = [replace(row, left=_unnamed(row.left), right=_unnamed(row.right)) for row in waiting.rows]
+    waiting = replace(waiting, rows=rows)
     context = {
         "title": "Pairs to review",
         "queue": waiting,
@@ -210,7 +216,13 @@ def _decided_banner(
 ) -> reading.DecidedPair | None:
     """What the decision that led here was, told from the pair it names (never from the address itself)."""
     pair_id = _uuid(decided)
-    return reading.decided_pair(db, lake, connection, pair_id) if pair_id else None
+    found = reading.decided_pair(db, lake, connection, pair_id) if pair_id else None
+    return replace(found, left=_unnamed(found.left), right=_unnamed(found.right)) if found else None
+
+
+def _unnamed(ref: reading.RecordRef) -> reading.RecordRef:
+    """A record as a list may name it without a decision: by its source and key, not the person's name."""
+    return replace(ref, name="")
 
 
 # ---------------------------------------------------------------- one pair
@@ -264,6 +276,15 @@ def _pair_page(
     with _lake_view(lake, db) as connection:
         pair = reading.review_pair(db, lake, connection, pair_id)
         banner = _decided_banner(db, lake, connection, decided)
+    shown = _disclosed(
+        request,
+        db,
+        people=[record.person_id or record.key for record in (pair.left, pair.right)],
+        case_reference=f"review pair {pair_id}",
+    )
+    if isinstance(shown, Response):
+        return shown
+    pair = replace(pair, fields=[one for one in pair.fields if one.field in shown.fields])
     title = f"Pair to review: {pair.left.source} {pair.left.record_id} and {pair.right.source} {pair.right.record_id}"
     context = {
         "title": f"Error: {title}" if errors else title,
@@ -350,6 +371,21 @@ def _person_page(
     with _lake_view(lake, db) as connection:
         person = reading.person(db, lake, connection, person_id)
         banner = reading.moved_record(db, lake, connection, moved, left=left) if moved else None
+    shown = _disclosed(request, db, people=[person_id], case_reference=f"linked person {person_id}")
+    if isinstance(shown, Response):
+        return shown
+    person = replace(
+        person,
+        records=[
+            replace(
+                record, fields={name: value for name, value in record.fields.items() if name in shown.fields}
+            )
+            for record in person.records
+        ],
+        members=[
+            replace(member, records=[_unnamed(ref) for ref in member.records]) for member in person.members
+        ],
+    )
     title = f"Person {person_id}"
     context = {
         "title": f"Error: {title}" if errors else title,
@@ -495,6 +531,36 @@ def _lake_view(lake: Lake, db: Session) -> Iterator[duckdb.DuckDBPyConnection]:
     """The lake's current records, for the names and fields of the records a page shows."""
     with lake.connect(sources.lake_batches(db)) as connection:
         yield connection
+
+
+def _disclosed(request: Request, db: Session, *, people: list[str], case_reference: str) -> Shown | Response:
+    """Ask the access decision for each person whose records the page shows; what it allows, or the refusal."""
+    allowed: Shown | None = None
+    for person_id in dict.fromkeys(people):
+        shown = disclose(
+            request,
+            db,
+            viewer=request.state.viewer,
+            asked=Asked(
+                role=Role.ANALYST,
+                purpose=LINKAGE_PURPOSE,
+                subject_kind="person",
+                subject_id=person_id,
+                categories=LINKAGE_CATEGORIES,
+                case_reference=case_reference,
+            ),
+            at=request.app.state.clock(),
+        )
+        if not shown.permitted:
+            context = {
+                "title": "You cannot see these records",
+                "reason": shown.reason,
+                "position": shown.position,
+            }
+            return render(request, "disclosure_denied.html", {**context, "back": "/linkage"}, status_code=403)
+        allowed = shown if allowed is None else replace(allowed, fields=allowed.fields & shown.fields)
+    assert allowed is not None
+    return allowed
 
 
 def _actor(viewer: Viewer, now: datetime) -> service.Actor:

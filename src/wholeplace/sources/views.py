@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 
+from wholeplace.core import service as core
 from wholeplace.core.errors import IngestError, NotFoundError, WholeplaceError
 from wholeplace.core.roles import AgencyKind, Role, Sector
 from wholeplace.sources import profile, service
@@ -29,6 +30,7 @@ from wholeplace.sources.mapping import Mapping, parse_mapping
 from wholeplace.sources.models import Batch, Source
 from wholeplace.sources.standard import ENTITIES
 from wholeplace.web.access import Viewer, allow
+from wholeplace.web.disclosure import Asked, disclose
 from wholeplace.web.pagination import pagination
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now, choice, field
 from wholeplace.web.templating import NavigationEntry, render
@@ -37,6 +39,8 @@ ANALYST = frozenset({Role.ANALYST})
 NAVIGATION = [NavigationEntry("Sources", "/sources", ANALYST)]
 
 QUARANTINE_PAGE_SIZE = 50
+DATA_QUALITY_PURPOSE = "record_linkage"
+RAW_ROW_CATEGORIES = ("identity", "identifiers", "contact")  # what a person row set aside may hold
 COPY_BLOCK = 1 << 20
 UPLOADS = "uploads"
 ENTITY_LABELS = {
@@ -393,6 +397,9 @@ def quarantine_page(
     page: int = 1,
 ) -> Response:
     source, batch = _batch_of(db, name, batch_id)
+    refused = _refused_unless_own_or_allowed(request, db, source, batch)
+    if refused is not None:
+        return refused
     where = service.QuarantineFilter(reason=reason or None, column=column or None)
     total = service.count_quarantined(db, batch, where=where)
     pages = max(1, math.ceil(total / QUARANTINE_PAGE_SIZE))
@@ -435,6 +442,9 @@ def quarantine_download(
 ) -> Response:
     """The rows set aside as CSV for the agency to fix; streamed, so a large quarantine is never held whole."""
     source, batch = _batch_of(db, name, batch_id)
+    refused = _refused_unless_own_or_allowed(request, db, source, batch)
+    if refused is not None:
+        return refused
     where = service.QuarantineFilter(reason=reason or None, column=column or None)
     file_name = (
         f"quarantine-{_UNSAFE_IN_FILE_NAME.sub('_', source.name).replace(' ', '_')}-{batch.sequence}.csv"
@@ -452,6 +462,39 @@ def _quarantine_lines(
     # The request's own session is closed once the route returns, before the body is sent: the stream has its own.
     with sessions() as db:
         yield from service.quarantine_csv(db, service.get_batch(db, batch_id), where=where)
+
+
+def _refused_unless_own_or_allowed(
+    request: Request, db: Session, source: Source, batch: Batch
+) -> Response | None:
+    """Rows set aside are the agency's raw data: its own analysts fix them freely; anyone else's analysts only
+    through the access decision (for data quality, under a record-linkage agreement), which logs the look."""
+    viewer: Viewer = request.state.viewer
+    if core.get_agency(db, source.agency_id).name == viewer.agency_name:
+        return None
+    shown = disclose(
+        request,
+        db,
+        viewer=viewer,
+        asked=Asked(
+            role=Role.ANALYST,
+            purpose=DATA_QUALITY_PURPOSE,
+            subject_kind="batch",
+            subject_id=str(batch.id),
+            categories=RAW_ROW_CATEGORIES,
+            case_reference=f"{source.name} batch {batch.sequence}",
+        ),
+        at=request.app.state.clock(),
+    )
+    if shown.permitted and shown.categories == frozenset(RAW_ROW_CATEGORIES):
+        return None
+    context = {
+        "title": "You cannot see these rows",
+        "reason": shown.reason,
+        "position": shown.position,
+        "back": f"/sources/{quote(source.name)}",
+    }
+    return render(request, "disclosure_denied.html", context, status_code=403)
 
 
 def _batch_of(db: Session, name: str, batch_id: uuid.UUID) -> tuple[Source, Batch]:

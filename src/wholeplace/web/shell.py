@@ -16,6 +16,7 @@ from wholeplace import __version__
 from wholeplace.core.errors import ConfigurationError
 from wholeplace.core.settings import Settings
 from wholeplace.web.access import public
+from wholeplace.web.disclosure import Gate
 from wholeplace.web.errors import install_error_handlers
 from wholeplace.web.guard import check_csrf, guard
 from wholeplace.web.security import SecurityMiddleware
@@ -36,6 +37,7 @@ def build_web_app(
     api: Sequence[APIRouter],
     template_dirs: Iterable[Path],
     navigation: Sequence[NavigationEntry],
+    disclosure_gate: Gate,
 ) -> FastAPI:
     app = FastAPI(
         title="wholeplace",
@@ -52,6 +54,7 @@ def build_web_app(
     app.state.secret_key = settings.effective_secret_key()
     app.state.templates = make_templates(template_dirs)
     app.state.navigation = list(navigation)
+    app.state.disclosure_gate = disclosure_gate
 
     for router in pages:
         app.include_router(router)

@@ -15,7 +15,7 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APPEND_ONLY = ("access_log", "log_checkpoint", "access_exemption")
+APPEND_ONLY = ("access_log", "log_checkpoint", "access_exemption", "agreement_status_change")
 
 
 def upgrade() -> None:
@@ -53,6 +53,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("reference", "version", name="uq_agreement_reference_version"),
     )
     op.create_index("ix_agreement_status", "agreement", ["status"])
+    op.create_table(
+        "agreement_status_change",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("agreement_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("changed_by", sa.String(length=200), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agreement_id"], ["agreement.id"], name=op.f("fk_agreement_status_change_agreement_id_agreement")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agreement_status_change")),
+    )
+    op.create_index("ix_agreement_status_change_agreement_id", "agreement_status_change", ["agreement_id"])
     op.create_table(
         "consent_record",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -95,6 +109,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_involvement_person_agency", "involvement", ["person_id", "agency_id"])
     op.create_index("ix_involvement_household_agency", "involvement", ["household_id", "agency_id"])
+    op.create_table(
+        "involvement_index",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("link_run", sa.Integer(), nullable=False),
+        sa.Column("rebuilt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_involvement_index")),
+    )
     op.create_table(
         "first_inquiry",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -188,8 +209,10 @@ def downgrade() -> None:
         "log_checkpoint",
         "access_log",
         "first_inquiry",
+        "involvement_index",
         "involvement",
         "consent_record",
+        "agreement_status_change",
         "agreement",
         "purpose",
     ):

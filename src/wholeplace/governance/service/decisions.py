@@ -1,0 +1,262 @@
+"""The access decision as the rest of the platform calls it: gather the facts (the purpose, the agreements in
+force, the agency's involvement, the people's choices, any first inquiry), decide with the pure core, and write
+one access-log entry for what was asked, permitted or denied. Break-glass opens a review for the information
+governance officer; a front door's first inquiry starts its clock."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.selectable import ScalarSelect
+
+from wholeplace.core.errors import InvalidInputError
+from wholeplace.governance import chain, vocabulary
+from wholeplace.governance.decision import (
+    AgreementTerms,
+    Decision,
+    Facts,
+    FirstInquiry,
+    Request,
+    Subject,
+    decide,
+)
+from wholeplace.governance.models import BreakGlassReview, Purpose
+from wholeplace.governance.models import FirstInquiry as FirstInquiryRow
+from wholeplace.governance.service import agreements, consent, involvements, log
+from wholeplace.governance.vocabulary import PurposeTerms
+from wholeplace.identity import service as identity
+from wholeplace.sources.lake import Lake
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks: a signed-in user, acting for their agency in one of their roles."""
+
+    username: str
+    agency_id: uuid.UUID
+    agency: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What one page, response or export may show, decided category by category and logged once."""
+
+    decisions: dict[str, Decision]
+    position: int  # the access-log entry
+
+    @property
+    def permitted(self) -> bool:
+        return any(decision.permitted for decision in self.decisions.values())
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(
+                name for decision in self.decisions.values() if decision.permitted for name in decision.fields
+            )
+        )
+
+    def allows(self, category: str) -> bool:
+        found = self.decisions.get(category)
+        return found is not None and found.permitted
+
+
+def disclose(
+    db: Session,
+    lake: Lake,
+    *,
+    asker: Asker,
+    purpose: str,
+    subject: Subject,
+    categories: tuple[str, ...],
+    case_reference: str,
+    at: datetime,
+    break_glass_reason: str | None = None,
+) -> Disclosure:
+    """Decide each category of data about a person or household for one purpose, and log it as one entry."""
+    if not categories:
+        raise InvalidInputError("Say which categories of data are asked for.")
+    facts = gather_facts(
+        db, lake, asker=asker, purpose=purpose, subject=subject, case_reference=case_reference, at=at
+    )
+    decisions = {
+        category: decide(
+            Request(
+                username=asker.username,
+                agency=asker.agency,
+                role=asker.role,
+                purpose=purpose,
+                subject=subject,
+                category=category,
+                case_reference=case_reference,
+                at=at,
+                break_glass_reason=break_glass_reason,
+            ),
+            facts,
+        )
+        for category in categories
+    }
+    entry = log.append(db, log_entry(asker, purpose, subject, case_reference, at, decisions))
+    _follow_up(db, asker, purpose, subject, case_reference, at, facts, decisions, entry.position)
+    return Disclosure(decisions, entry.position)
+
+
+def gather_facts(
+    db: Session,
+    lake: Lake,
+    *,
+    asker: Asker,
+    purpose: str,
+    subject: Subject,
+    case_reference: str,
+    at: datetime,
+) -> Facts:
+    """Everything the decision weighs, read fresh: an objection recorded a moment ago counts."""
+    involvements.refresh_if_stale(db, lake, at=at)
+    people = _people_of(db, lake, subject)
+    involved, opened_at, closes_at = db.execute(
+        select(
+            involvements.current_involvement(agency_id=asker.agency_id, subject=subject, on=at.date()),
+            _first_inquiry(asker.agency_id, subject, case_reference, FirstInquiryRow.opened_at),
+            _first_inquiry(asker.agency_id, subject, case_reference, FirstInquiryRow.closes_at),
+        )
+    ).one()
+    return Facts(
+        purpose=purpose_terms(db, purpose),
+        agreements=_in_force(db, at.date()),
+        involved=bool(involved),
+        people=people,
+        choices=consent.choices_of(db, people),
+        first_inquiry=FirstInquiry(_aware(opened_at), _aware(closes_at)) if opened_at else None,
+    )
+
+
+def _people_of(db: Session, lake: Lake, subject: Subject) -> tuple[str, ...]:
+    if subject.kind == "person":
+        return (subject.id,)
+    if subject.kind == "household":
+        return tuple(identity.household_members(db, lake, subject.id))
+    return ()
+
+
+def purpose_terms(db: Session, code: str) -> PurposeTerms | None:
+    """A built-in purpose, or one the place added."""
+    built_in = vocabulary.purpose_terms(code)
+    if built_in is not None:
+        return built_in
+    added = db.get(Purpose, code)
+    if added is None:
+        return None
+    return PurposeTerms(
+        code=added.code,
+        label=added.label,
+        description=added.description,
+        roles=frozenset(added.roles),
+        needs_involvement=added.needs_involvement,
+        needs_case_reference=added.needs_case_reference,
+        first_inquiry_hours=added.first_inquiry_hours,
+        deidentified=added.deidentified,
+        vital_interests=added.vital_interests,
+    )
+
+
+def _in_force(db: Session, on: date) -> tuple[AgreementTerms, ...]:
+    return tuple(
+        AgreementTerms(
+            found.reference, found.version, found.status, found.effective_from, found.expires_on, found.body
+        )
+        for found in agreements.active_agreements(db, on=on)
+    )
+
+
+def _first_inquiry(
+    agency_id: uuid.UUID, subject: Subject, case_reference: str, column: InstrumentedAttribute[datetime]
+) -> ScalarSelect[datetime]:
+    return (
+        select(column)
+        .where(
+            FirstInquiryRow.agency_id == agency_id,
+            FirstInquiryRow.subject_kind == subject.kind,
+            FirstInquiryRow.subject_id == subject.id,
+            FirstInquiryRow.case_reference == case_reference,
+        )
+        .scalar_subquery()
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time read in a bare select, where the column's type does not apply: SQLite gives it back naive."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def log_entry(
+    asker: Asker,
+    purpose: str,
+    subject: Subject,
+    case_reference: str,
+    at: datetime,
+    decisions: dict[str, Decision],
+) -> chain.LogEntry:
+    permitted = [decision for decision in decisions.values() if decision.permitted]
+    return chain.LogEntry(
+        at=chain.log_time(at),
+        username=asker.username,
+        agency=asker.agency,
+        role=asker.role,
+        purpose=purpose,
+        case_reference=case_reference,
+        subject_kind=subject.kind,
+        subject_id=subject.id,
+        categories=tuple(decisions),
+        fields=tuple(dict.fromkeys(name for decision in permitted for name in decision.fields)),
+        agreements=tuple(dict.fromkeys(key for decision in permitted for key in decision.agreements)),
+        lawful_basis=" | ".join(
+            dict.fromkeys(decision.lawful_basis for decision in permitted if decision.lawful_basis)
+        ),
+        outcome="permit" if permitted else "deny",
+        reason=_reasons(decisions),
+        break_glass=any(decision.break_glass for decision in permitted),
+    )
+
+
+def _reasons(decisions: dict[str, Decision]) -> str:
+    """One reason when every category was decided for the same one; otherwise each category's."""
+    reasons = {decision.reason for decision in decisions.values()}
+    if len(reasons) == 1:
+        return reasons.pop()
+    return " ".join(f"{category}: {decision.reason}" for category, decision in decisions.items())
+
+
+def _follow_up(
+    db: Session,
+    asker: Asker,
+    purpose: str,
+    subject: Subject,
+    case_reference: str,
+    at: datetime,
+    facts: Facts,
+    decisions: dict[str, Decision],
+    position: int,
+) -> None:
+    permitted = [decision for decision in decisions.values() if decision.permitted]
+    if any(decision.break_glass for decision in permitted):
+        db.add(BreakGlassReview(position=position, status="awaiting"))
+    if any(decision.opens_first_inquiry for decision in permitted) and facts.purpose is not None:
+        hours = facts.purpose.first_inquiry_hours or 0
+        db.add(
+            FirstInquiryRow(
+                agency_id=asker.agency_id,
+                subject_kind=subject.kind,
+                subject_id=subject.id,
+                case_reference=case_reference,
+                purpose=purpose,
+                opened_at=at,
+                closes_at=at + timedelta(hours=hours),
+            )
+        )
+    db.flush()

@@ -1,0 +1,135 @@
+"""Which agencies are working with whom: the index the access decision asks. Involvements from the agencies'
+records are rebuilt after each linkage run (the linked people say whose they are); involvements opened here,
+such as by accepting a referral, are kept across rebuilds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+from sqlalchemy import Exists, delete, exists, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from wholeplace.core.models import Agency
+from wholeplace.governance.decision import Subject
+from wholeplace.governance.models import Involvement, InvolvementIndex
+from wholeplace.identity import service as identity
+from wholeplace.sources import service as sources
+from wholeplace.sources.lake import Lake
+
+FROM_RECORDS = "records"
+INSERT_BATCH = 10_000
+INDEX_ROW = 1
+
+
+def refresh_if_stale(db: Session, lake: Lake, *, at: datetime) -> bool:
+    """Rebuild the index from the agencies' records when a newer linkage run exists; True if it did."""
+    latest = identity.latest_sequence(db)
+    if latest is None or latest == indexed_run(db):
+        return False
+    rebuild(db, lake, at=at)
+    return True
+
+
+def indexed_run(db: Session) -> int | None:
+    """The linkage run the index was built from."""
+    index = db.get(InvolvementIndex, INDEX_ROW)
+    return index.link_run if index else None
+
+
+def rebuild(db: Session, lake: Lake, *, at: datetime) -> int:
+    """Replace the involvements taken from records with those of the latest run; returns how many."""
+    run = identity.latest_run(db)
+    if run is None:
+        return 0
+    linked = identity.linked_involvements(db, lake, sources.lake_batches(db))
+    agency_of = {source.name: source.agency_id for source in sources.list_sources(db)}
+    db.execute(delete(Involvement).where(Involvement.origin == FROM_RECORDS))
+    rows = _rows(linked, agency_of, run.sequence)
+    for start in range(0, len(rows), INSERT_BATCH):
+        db.execute(insert(Involvement), rows[start : start + INSERT_BATCH])
+    db.merge(InvolvementIndex(id=INDEX_ROW, link_run=run.sequence, rebuilt_at=at))
+    db.flush()
+    return len(rows)
+
+
+def open_involvement(
+    db: Session,
+    *,
+    person_id: str,
+    household_id: str | None,
+    agency_id: uuid.UUID,
+    origin: str,
+    reference: str | None,
+    on: date,
+) -> Involvement:
+    """An involvement begun here (for example by accepting a referral), not read from an agency's records."""
+    involvement = Involvement(
+        person_id=person_id,
+        household_id=household_id,
+        agency_id=agency_id,
+        started_on=on,
+        ended_on=None,
+        origin=origin,
+        reference=reference,
+    )
+    db.add(involvement)
+    db.flush()
+    return involvement
+
+
+def is_involved(db: Session, *, agency_id: uuid.UUID, subject: Subject, on: date) -> bool:
+    """Whether the agency is working with the person, or with anyone in the household, on the day."""
+    return bool(db.execute(select(current_involvement(agency_id=agency_id, subject=subject, on=on))).scalar())
+
+
+def current_involvement(*, agency_id: uuid.UUID, subject: Subject, on: date) -> Exists:
+    """The condition that the agency is working with the subject on the day, to ask alongside other facts."""
+    column = Involvement.person_id if subject.kind == "person" else Involvement.household_id
+    return exists().where(
+        column == subject.id,
+        Involvement.agency_id == agency_id,
+        or_(Involvement.started_on.is_(None), Involvement.started_on <= on),
+        or_(Involvement.ended_on.is_(None), Involvement.ended_on >= on),
+    )
+
+
+def involvements_of(db: Session, subject: Subject) -> list[tuple[str, date | None, date | None]]:
+    """(agency name, started, ended) for every involvement with the subject, current first."""
+    column = Involvement.person_id if subject.kind == "person" else Involvement.household_id
+    rows = db.execute(
+        select(Agency.name, func.min(Involvement.started_on), func.max(Involvement.ended_on))
+        .join(Agency, Agency.id == Involvement.agency_id)
+        .where(column == subject.id)
+        .group_by(Agency.name)
+    ).all()
+    return sorted(
+        ((name, start, end) for name, start, end in rows), key=lambda row: (row[2] is not None, row[0])
+    )
+
+
+def _rows(linked: pa.Table, agency_of: dict[str, uuid.UUID], run: int) -> list[dict[str, object]]:
+    columns = {name: linked.column(name).to_pylist() for name in linked.column_names}
+    return [
+        {
+            "person_id": person,
+            "household_id": household,
+            "agency_id": agency_of[source],
+            "started_on": start,
+            "ended_on": end,
+            "origin": FROM_RECORDS,
+            "reference": reference,
+            "link_run": run,
+        }
+        for source, person, household, start, end, reference in zip(
+            columns["source"],
+            columns["person_id"],
+            columns["household_id"],
+            columns["start"],
+            columns["end"],
+            columns["reference"],
+            strict=True,
+        )
+        if source in agency_of
+    ]
