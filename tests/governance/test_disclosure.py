@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,9 +19,10 @@ from tests.support.agreements import in_force
 from tests.support.clock import FakeClock
 from wholeplace.core.models import Agency
 from wholeplace.core.roles import Role
+from wholeplace.governance import signing
 from wholeplace.governance.decision import Subject
-from wholeplace.governance.models import AccessLogEntry, BreakGlassReview, FirstInquiry
-from wholeplace.governance.service import agreements, consent, involvements
+from wholeplace.governance.models import AccessLogEntry, BreakGlassReview, FirstInquiry, LogCheckpoint
+from wholeplace.governance.service import agreements, consent, decisions, involvements, log
 from wholeplace.governance.service.decisions import Asker, Disclosure, disclose
 from wholeplace.sources.lake import Lake
 
@@ -345,3 +347,24 @@ def _choice(db: Session, person_id: str, choice: str, clock: FakeClock, *, other
         by="officer",
         at=clock() - timedelta(seconds=1),
     )
+
+
+def test_every_so_many_entries_the_head_of_the_log_is_signed(
+    db: Session, lake: Lake, asker: Asker, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(decisions, "CHECKPOINT_EVERY", 2)
+    key = Ed25519PrivateKey.generate()
+    for _ in range(5):
+        disclose(
+            db,
+            lake,
+            asker=asker,
+            purpose="early_help",
+            subject=PERSON,
+            categories=("identity",),
+            case_reference="EH-77",
+            at=clock(),
+            signing_key=lambda: key,
+        )
+    assert db.scalars(select(LogCheckpoint.position).order_by(LogCheckpoint.position)).all() == [2, 4]
+    assert log.verify(db, public_keys={signing.key_id(key.public_key()): key.public_key()}).valid

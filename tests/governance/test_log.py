@@ -19,7 +19,7 @@ from wholeplace.core.db import make_engine, session_factory, upgrade
 from wholeplace.core.errors import InvalidInputError
 from wholeplace.core.settings import Settings
 from wholeplace.governance import signing
-from wholeplace.governance.chain import GENESIS, LogEntry, entry_hash, log_time
+from wholeplace.governance.chain import GENESIS, STORED_COLUMNS, LogEntry, entry_hash, log_time
 from wholeplace.governance.models import AccessLogEntry, LogCheckpoint
 from wholeplace.governance.service import log
 
@@ -124,6 +124,19 @@ def test_the_database_refuses_to_change_or_remove_entries_and_checkpoints(
         db.execute(text(statement))
     assert db.scalars(select(AccessLogEntry.reason)).all() == [ENTRY.reason] * 2
     assert db.scalars(select(LogCheckpoint.head_hash)).all() == [rows[1].entry_hash]
+
+
+def test_sqlite_refuses_to_replace_an_entry_in_place(db: Session) -> None:
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's")
+    appended(db, 2)
+    columns = ", ".join(STORED_COLUMNS)
+    copied = columns.replace("position", "1", 1)  # entry 2's content, put in entry 1's place
+    replacing = f"INSERT OR REPLACE INTO access_log ({columns}) SELECT {copied} FROM access_log"  # noqa: S608
+    with pytest.raises(DBAPIError, match="access_log is append-only"), db.begin_nested():
+        db.execute(text(replacing + " WHERE position = 2"))
+    assert [row.position for row in db.scalars(select(AccessLogEntry))] == [1, 2]
+    assert log.verify(db, public_keys=KEYS).valid
 
 
 @pytest.mark.parametrize("table", ["access_log", "log_checkpoint"])

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConfigurationError
+from wholeplace.governance import signing
 from wholeplace.governance.decision import Subject
 from wholeplace.governance.service import decisions
 from wholeplace.sources.lake import Lake
@@ -42,6 +43,7 @@ def access_decision_gate(
         case_reference=asked.case_reference,
         at=at,
         break_glass_reason=asked.break_glass_reason,
+        signing_key=lambda: signing.place_key(request.app.state.settings.data_dir),
     )
     return Shown(
         permitted=disclosure.permitted,

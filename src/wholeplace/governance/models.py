@@ -184,7 +184,7 @@ class AccessLogEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     break_glass: Mapped[bool] = mapped_column(Boolean)
     previous_hash: Mapped[str] = mapped_column(String(HASH))
-    entry_hash: Mapped[str] = mapped_column(String(HASH), unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(HASH))
 
 
 class LogCheckpoint(Base):

@@ -6,9 +6,11 @@ governance officer; a front door's first inquiry starts its clock."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.selectable import ScalarSelect
@@ -30,6 +32,8 @@ from wholeplace.governance.service import agreements, consent, involvements, log
 from wholeplace.governance.vocabulary import PurposeTerms
 from wholeplace.identity import service as identity
 from wholeplace.sources.lake import Lake
+
+CHECKPOINT_EVERY = 1000
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,10 @@ def disclose(
     case_reference: str,
     at: datetime,
     break_glass_reason: str | None = None,
+    signing_key: Callable[[], Ed25519PrivateKey] | None = None,
 ) -> Disclosure:
-    """Decide each category of data about a person or household for one purpose, and log it as one entry."""
+    """Decide each category of data about a person or household for one purpose, and log it as one entry;
+    with the place's signing key, sign a checkpoint of the log's head every CHECKPOINT_EVERY entries."""
     if not categories:
         raise InvalidInputError("Say which categories of data are asked for.")
     facts = gather_facts(
@@ -103,6 +109,8 @@ def disclose(
     }
     entry = log.append(db, log_entry(asker, purpose, subject, case_reference, at, decisions))
     _follow_up(db, asker, purpose, subject, case_reference, at, facts, decisions, entry.position)
+    if signing_key is not None and entry.position % CHECKPOINT_EVERY == 0:
+        log.checkpoint(db, key=signing_key(), at=at)
     return Disclosure(decisions, entry.position)
 
 

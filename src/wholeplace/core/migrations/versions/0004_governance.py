@@ -15,7 +15,12 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APPEND_ONLY = ("access_log", "log_checkpoint", "access_exemption", "agreement_status_change")
+APPEND_ONLY = {  # table: its primary key
+    "access_log": "position",
+    "log_checkpoint": "id",
+    "access_exemption": "id",
+    "agreement_status_change": "id",
+}
 
 
 def upgrade() -> None:
@@ -153,7 +158,6 @@ def upgrade() -> None:
         sa.Column("previous_hash", sa.String(length=64), nullable=False),
         sa.Column("entry_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("position", name=op.f("pk_access_log")),
-        sa.UniqueConstraint("entry_hash", name=op.f("uq_access_log_entry_hash")),
     )
     op.create_index("ix_access_log_subject", "access_log", ["subject_kind", "subject_id"])
     op.create_index("ix_access_log_username", "access_log", ["username"])
@@ -196,8 +200,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_break_glass_review")),
         sa.UniqueConstraint("position", name=op.f("uq_break_glass_review_position")),
     )
-    for table in APPEND_ONLY:
-        _refuse_changes(table)
+    for table, key in APPEND_ONLY.items():
+        _refuse_changes(table, key)
 
 
 def downgrade() -> None:
@@ -219,7 +223,7 @@ def downgrade() -> None:
         op.drop_table(table)
 
 
-def _refuse_changes(table: str) -> None:
+def _refuse_changes(table: str, key: str) -> None:
     message = f"{table} is append-only: entries cannot be changed or removed"
     if op.get_context().dialect.name == "postgresql":
         op.execute(
@@ -240,6 +244,13 @@ def _refuse_changes(table: str) -> None:
             f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
         )
+    # INSERT OR REPLACE deletes the row it replaces without firing delete triggers (unless recursive triggers
+    # are on), so an insert onto an existing key is refused as well.
+    op.execute(
+        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {key} = NEW.{key}) "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
 
 
 def _allow_changes(table: str) -> None:
@@ -248,5 +259,5 @@ def _allow_changes(table: str) -> None:
         op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
         op.execute(f"DROP FUNCTION {table}_append_only()")
         return
-    for action in ("update", "delete"):
+    for action in ("update", "delete", "replace"):
         op.execute(f"DROP TRIGGER {table}_no_{action}")
