@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.postgres import postgres_server, scratch_database
+from tests.support.postgres import scratch_database
 
 from wholeplace.core import service as core
 from wholeplace.core.db import make_engine, upgrade
@@ -57,10 +58,17 @@ def main() -> None:
     )
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--decisions", type=int, default=2_000)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "WHOLEPLACE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="A server to make a scratch database on.",
+    )
     arguments = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        with postgres_server() as server, scratch_database(server) as url:
+        with scratch_database(arguments.postgres) as url:
             rows.append(_measure("PostgreSQL", make_engine(url), Path(work), arguments))
         rows.append(
             _measure("SQLite", make_engine(f"sqlite:///{Path(work) / 'bench.db'}"), Path(work), arguments)
@@ -267,38 +275,42 @@ def _time_decisions(
     people: list[str],
     count: int,
     how: Decide,
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
     rng = np.random.default_rng(11)
-    timings = []
+    deciding, committed = [], []
     with sessions() as db:
         for index in range(count + 50):
             asker = askers[int(rng.integers(len(askers)))]
             subject = Subject("person", people[int(rng.integers(len(people)))])
             started = time.perf_counter()
             how(db, lake, asker, subject, NOW + timedelta(milliseconds=index))
+            decided = time.perf_counter()
             db.commit()
             if index >= 50:  # the first decisions warm the caches and the connection
-                timings.append((time.perf_counter() - started) * 1000)
-    return timings
+                deciding.append((decided - started) * 1000)
+                committed.append((time.perf_counter() - started) * 1000)
+    return deciding, committed
 
 
 def _report(rows: list[dict[str, object]], arguments: argparse.Namespace) -> None:
     print(
-        f"\nAccess decisions, {arguments.people:,} people, {AGREEMENTS} agreements ({VERSIONS} versions each); "
-        "each decision logged and committed"
+        f"\nAccess decisions, {arguments.people:,} people, {AGREEMENTS} agreements ({VERSIONS} versions each). "
+        "'decide' is the decision with its log entry written; 'with commit' adds the transaction's commit."
     )
     print(
-        f"{'database':<12}{'':<7}{'p50 ms':>9}{'p95 ms':>9}{'naive p50':>11}{'naive p95':>11}{'ratio p95':>11}"
+        f"{'database':<12}{'measure':<13}{'p50 ms':>9}{'p95 ms':>9}{'naive p50':>11}{'naive p95':>11}"
+        f"{'ratio p95':>11}"
     )
     for row in rows:
         ours, naive = row["ours"], row["naive"]
-        assert isinstance(ours, list) and isinstance(naive, list)
-        ours_p50, ours_p95 = _percentile(ours, 50), _percentile(ours, 95)
-        naive_p50, naive_p95 = _percentile(naive, 50), _percentile(naive, 95)
-        print(
-            f"{row['database']:<12}{'':<7}{ours_p50:>9.2f}{ours_p95:>9.2f}{naive_p50:>11.2f}{naive_p95:>11.2f}"
-            f"{naive_p95 / ours_p95:>10.1f}x"
-        )
+        assert isinstance(ours, tuple) and isinstance(naive, tuple)
+        for label, mine, theirs in (("decide", ours[0], naive[0]), ("with commit", ours[1], naive[1])):
+            p50, p95 = _percentile(mine, 50), _percentile(mine, 95)
+            naive_p50, naive_p95 = _percentile(theirs, 50), _percentile(theirs, 95)
+            print(
+                f"{row['database']:<12}{label:<13}{p50:>9.2f}{p95:>9.2f}{naive_p50:>11.2f}{naive_p95:>11.2f}"
+                f"{naive_p95 / p95:>10.1f}x"
+            )
     print(f"Target: p95 at most {TARGET_P95_MS} ms on PostgreSQL. Decisions timed: {arguments.decisions:,}.")
 
 

@@ -153,9 +153,9 @@ def test_the_log_shows_what_each_entry_says(officer: TestClient, db: Session) ->
     assert row[2:] == [
         f"sam Practitioner, {HOMES}",
         "Early-help coordination Case EH-42",
-        "Person P-1 : every entry about them",
+        "Person P-1 : every entry about them Requests and choices of this person",
         f"Name, date of birth and sex 2 fields released by entry {entry.position} Given name, Family name",
-        "Permitted ISA-1 version 1",
+        f"Permitted ISA-1 version 1 Withhold entry {entry.position} from the person's report",
     ]
 
 

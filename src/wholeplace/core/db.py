@@ -22,7 +22,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for SQLite or PostgreSQL, with SQLite told to enforce foreign keys."""
+    """An engine for SQLite or PostgreSQL, with SQLite told to enforce foreign keys and keep a write-ahead log."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -40,6 +40,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Readers see the last commit while a writer works (a page can be read while another page writes the
+    # access log or rebuilds an index), instead of waiting on its lock.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from wholeplace.core.errors import (
     ConfigurationError,
@@ -282,7 +283,12 @@ def latest_run(db: Session) -> LinkRun | None:
 
 def latest_sequence(db: Session) -> int | None:
     """The sequence number of the latest run, cheaply: for callers that only need to know whether it changed."""
-    return db.execute(select(func.max(LinkRun.sequence))).scalar()
+    return db.execute(select(latest_sequence_query())).scalar()
+
+
+def latest_sequence_query() -> ScalarSelect[int]:
+    """The latest run's sequence number, for a caller to ask alongside facts of its own in one statement."""
+    return select(func.max(LinkRun.sequence)).scalar_subquery()
 
 
 def linked_people(db: Session, lake: Lake) -> pa.Table:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from wholeplace.core import service as core
@@ -282,24 +282,7 @@ def label(agreement: Agreement) -> str:
 def active_agreements(db: Session, *, on: date) -> list[ActiveAgreement]:
     """The versions in force on a day: active, already effective and not yet expired. One query of plain rows,
     and one more for the text of any version this process has not read before."""
-    rows = db.execute(
-        select(
-            Agreement.id,
-            Agreement.reference,
-            Agreement.version,
-            Agreement.title,
-            Agreement.status,
-            Agreement.effective_from,
-            Agreement.expires_on,
-            Agreement.review_by,
-        )
-        .where(
-            Agreement.status == ACTIVE,
-            Agreement.effective_from <= on,
-            or_(Agreement.expires_on.is_(None), Agreement.expires_on >= on),
-        )
-        .order_by(Agreement.reference, Agreement.version)
-    ).all()
+    rows = db.connection().execute(_IN_FORCE, {"on": on}).all()
     bodies = _bodies_in_force(db, [row.id for row in rows])
     return [
         ActiveAgreement(
@@ -316,6 +299,26 @@ def active_agreements(db: Session, *, on: date) -> list[ActiveAgreement]:
         for row in rows
     ]
 
+
+# Built once: the access decision asks it every time.
+_IN_FORCE = (
+    select(
+        Agreement.id,
+        Agreement.reference,
+        Agreement.version,
+        Agreement.title,
+        Agreement.status,
+        Agreement.effective_from,
+        Agreement.expires_on,
+        Agreement.review_by,
+    )
+    .where(
+        Agreement.status == ACTIVE,
+        Agreement.effective_from <= bindparam("on"),
+        or_(Agreement.expires_on.is_(None), Agreement.expires_on >= bindparam("on")),
+    )
+    .order_by(Agreement.reference, Agreement.version)
+)
 
 # Parsed bodies of versions that have been active, by id. Such a body never changes (only a draft is edited),
 # so each is parsed once per process rather than on every access decision.

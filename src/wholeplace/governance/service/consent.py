@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from wholeplace.core.errors import InvalidInputError, NotFoundError
@@ -122,10 +122,7 @@ def choices_of(db: Session, person_ids: Iterable[str]) -> tuple[Choice, ...]:
     wanted = list(person_ids)
     if not wanted:
         return ()
-    rows = db.scalars(
-        select(ConsentRecord).where(ConsentRecord.person_id.in_(wanted), ConsentRecord.superseded.is_(False))
-    )
-    return tuple(_choice(row) for row in rows)
+    return tuple(_choice(row) for row in db.connection().execute(_CHOICES, {"people": wanted}))
 
 
 def history_of(db: Session, person_id: str) -> list[ConsentRecord]:
@@ -156,11 +153,29 @@ def recent_withdrawals(db: Session, *, since: datetime, limit: int = 50) -> list
     )
 
 
-def _choice(row: ConsentRecord) -> Choice:
+CHOICE_COLUMNS = (
+    ConsentRecord.person_id,
+    ConsentRecord.kind,
+    ConsentRecord.status,
+    ConsentRecord.purposes,
+    ConsentRecord.recipients,
+    ConsentRecord.categories,
+    ConsentRecord.valid_from,
+    ConsentRecord.valid_until,
+)
+
+
+_CHOICES = select(*CHOICE_COLUMNS).where(
+    ConsentRecord.person_id.in_(bindparam("people", expanding=True)), ConsentRecord.superseded.is_(False)
+)
+ChoiceRow = Row[str, str, str, list[str], list[str], list[str], datetime, datetime | None]
+
+
+def _choice(row: ChoiceRow) -> Choice:
     return Choice(
         person_id=row.person_id,
-        kind=row.kind,  # type: ignore[arg-type]
-        status=row.status,  # type: ignore[arg-type]
+        kind=row.kind,
+        status=row.status,
         purposes=frozenset(row.purposes),
         recipients=frozenset(row.recipients),
         categories=frozenset(row.categories),

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy.orm import Session
 
 from wholeplace.core.errors import InvalidInputError
 from wholeplace.governance import chain, vocabulary
@@ -26,7 +26,7 @@ from wholeplace.governance.decision import (
     Subject,
     decide,
 )
-from wholeplace.governance.models import BreakGlassReview, Purpose
+from wholeplace.governance.models import AgreementStatusChange, BreakGlassReview, Purpose
 from wholeplace.governance.models import FirstInquiry as FirstInquiryRow
 from wholeplace.governance.service import agreements, consent, involvements, log
 from wholeplace.governance.vocabulary import PurposeTerms
@@ -125,23 +125,88 @@ def gather_facts(
     at: datetime,
 ) -> Facts:
     """Everything the decision weighs, read fresh: an objection recorded a moment ago counts."""
-    involvements.refresh_if_stale(db, lake, at=at)
+    standing = _standing(db, asker, subject, case_reference, at)
+    if standing.latest_run is not None and standing.latest_run != standing.indexed_run:
+        involvements.rebuild(db, lake, at=at)
+        standing = _standing(db, asker, subject, case_reference, at)
+    involved, opened_at, closes_at = standing.involved, standing.opened_at, standing.closes_at
     people = _people_of(db, lake, subject)
-    involved, opened_at, closes_at = db.execute(
-        select(
-            involvements.current_involvement(agency_id=asker.agency_id, subject=subject, on=at.date()),
-            _first_inquiry(asker.agency_id, subject, case_reference, FirstInquiryRow.opened_at),
-            _first_inquiry(asker.agency_id, subject, case_reference, FirstInquiryRow.closes_at),
-        )
-    ).one()
     return Facts(
         purpose=purpose_terms(db, purpose),
-        agreements=_in_force(db, at.date()),
+        agreements=_in_force(db, at.date(), changed=standing[5:]),
         involved=bool(involved),
         people=people,
         choices=consent.choices_of(db, people),
         first_inquiry=FirstInquiry(_aware(opened_at), _aware(closes_at)) if opened_at else None,
     )
+
+
+# Each may be NULL: no run yet, no index, no inquiry, no agreement yet.
+Standing = Row[int, int, bool, datetime, datetime, int, uuid.UUID, str]
+
+
+def _standing(db: Session, asker: Asker, subject: Subject, case_reference: str, at: datetime) -> Standing:
+    """In one round trip: the latest linkage run and the one the involvements were built from, whether the
+    agency is involved, and any first inquiry of its for the case."""
+    return (
+        db.connection()
+        .execute(
+            _STANDING[subject.kind == "person"],
+            {
+                "agency_id": asker.agency_id,
+                "subject_kind": subject.kind,
+                "subject_id": subject.id,
+                "case_reference": case_reference,
+                "on": at.date(),
+            },
+        )
+        .one()
+    )
+
+
+def _standing_statement(kind: str) -> Select[int, int, bool, datetime, datetime, int, uuid.UUID, str]:
+    inquiry = (
+        FirstInquiryRow.agency_id == bindparam("agency_id"),
+        FirstInquiryRow.subject_kind == bindparam("subject_kind"),
+        FirstInquiryRow.subject_id == bindparam("subject_id"),
+        FirstInquiryRow.case_reference == bindparam("case_reference"),
+    )
+    involved = involvements.current_involvement(
+        kind, agency_id=bindparam("agency_id"), subject_id=bindparam("subject_id"), on=bindparam("on")
+    )
+    return select(
+        identity.latest_sequence_query().label("latest_run"),
+        involvements.indexed_run_query().label("indexed_run"),
+        involved.label("involved"),
+        select(FirstInquiryRow.opened_at).where(*inquiry).scalar_subquery().label("opened_at"),
+        select(FirstInquiryRow.closes_at).where(*inquiry).scalar_subquery().label("closes_at"),
+        *(_latest_status_change(column) for column in _STATUS_CHANGE_STAMP),
+    )
+
+
+# Which agreement last changed status, how, and as which row: enough to tell that the agreements in force changed,
+# even where a rolled-back change leaves its row number to be used again.
+_STATUS_CHANGE_STAMP = (
+    AgreementStatusChange.id,
+    AgreementStatusChange.agreement_id,
+    AgreementStatusChange.status,
+)
+
+
+def _latest_status_change(column: Any) -> Any:
+    return (
+        select(column)
+        .order_by(AgreementStatusChange.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label(f"latest_change_{column.key}")
+    )
+
+
+# Built once: the decision asks this on every call, and building a statement costs more than running it.
+_STANDING = {
+    is_person: _standing_statement("person" if is_person else "household") for is_person in (True, False)
+}
 
 
 def _people_of(db: Session, lake: Lake, subject: Subject) -> tuple[str, ...]:
@@ -173,28 +238,26 @@ def purpose_terms(db: Session, code: str) -> PurposeTerms | None:
     )
 
 
-def _in_force(db: Session, on: date) -> tuple[AgreementTerms, ...]:
-    return tuple(
-        AgreementTerms(
-            found.reference, found.version, found.status, found.effective_from, found.expires_on, found.body
+def _in_force(db: Session, on: date, *, changed: tuple[object, ...]) -> tuple[AgreementTerms, ...]:
+    """The agreements in force on the day. Every change of an agreement's status writes a row of its history,
+    so while the latest such row is the same, so are the agreements in force on a given day: they are read
+    again only when it changes (or the day does)."""
+    key = (on, *changed)
+    found = _IN_FORCE.get(key)
+    if found is None:
+        if len(_IN_FORCE) >= IN_FORCE_KEPT:
+            _IN_FORCE.clear()
+        found = _IN_FORCE[key] = tuple(
+            AgreementTerms(
+                one.reference, one.version, one.status, one.effective_from, one.expires_on, one.body
+            )
+            for one in agreements.active_agreements(db, on=on)
         )
-        for found in agreements.active_agreements(db, on=on)
-    )
+    return found
 
 
-def _first_inquiry(
-    agency_id: uuid.UUID, subject: Subject, case_reference: str, column: InstrumentedAttribute[datetime]
-) -> ScalarSelect[datetime]:
-    return (
-        select(column)
-        .where(
-            FirstInquiryRow.agency_id == agency_id,
-            FirstInquiryRow.subject_kind == subject.kind,
-            FirstInquiryRow.subject_id == subject.id,
-            FirstInquiryRow.case_reference == case_reference,
-        )
-        .scalar_subquery()
-    )
+_IN_FORCE: dict[tuple[object, ...], tuple[AgreementTerms, ...]] = {}
+IN_FORCE_KEPT = 64
 
 
 def _aware(moment: datetime) -> datetime:

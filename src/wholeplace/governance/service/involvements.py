@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import Exists, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from wholeplace.core.models import Agency
 from wholeplace.governance.decision import Subject
@@ -34,8 +36,12 @@ def refresh_if_stale(db: Session, lake: Lake, *, at: datetime) -> bool:
 
 def indexed_run(db: Session) -> int | None:
     """The linkage run the index was built from."""
-    index = db.get(InvolvementIndex, INDEX_ROW)
-    return index.link_run if index else None
+    return db.execute(select(indexed_run_query())).scalar()
+
+
+def indexed_run_query() -> ScalarSelect[int]:
+    """The linkage run the index was built from, to ask alongside other facts."""
+    return select(InvolvementIndex.link_run).where(InvolvementIndex.id == INDEX_ROW).scalar_subquery()
 
 
 def rebuild(db: Session, lake: Lake, *, at: datetime) -> int:
@@ -81,14 +87,16 @@ def open_involvement(
 
 def is_involved(db: Session, *, agency_id: uuid.UUID, subject: Subject, on: date) -> bool:
     """Whether the agency is working with the person, or with anyone in the household, on the day."""
-    return bool(db.execute(select(current_involvement(agency_id=agency_id, subject=subject, on=on))).scalar())
+    involved = current_involvement(subject.kind, agency_id=agency_id, subject_id=subject.id, on=on)
+    return bool(db.execute(select(involved)).scalar())
 
 
-def current_involvement(*, agency_id: uuid.UUID, subject: Subject, on: date) -> Exists:
-    """The condition that the agency is working with the subject on the day, to ask alongside other facts."""
-    column = Involvement.person_id if subject.kind == "person" else Involvement.household_id
+def current_involvement(kind: str, *, agency_id: Any, subject_id: Any, on: Any) -> Exists:
+    """The condition that the agency is working with the subject on the day, to ask alongside other facts;
+    the values may be bound parameters, for a statement built once."""
+    column = Involvement.person_id if kind == "person" else Involvement.household_id
     return exists().where(
-        column == subject.id,
+        column == subject_id,
         Involvement.agency_id == agency_id,
         or_(Involvement.started_on.is_(None), Involvement.started_on <= on),
         or_(Involvement.ended_on.is_(None), Involvement.ended_on >= on),

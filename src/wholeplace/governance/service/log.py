@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -37,28 +37,31 @@ def append(db: Session, entry: LogEntry) -> AccessLogEntry:
     """Add an entry after the log's head. Writers wait for each other, so two can never take one position."""
     _lock_head(db)
     position, head_hash = _head(db)
-    row = AccessLogEntry(**dict(zip(STORED_COLUMNS, stored_row(position + 1, head_hash, entry), strict=True)))
-    db.add(row)
-    db.flush()
-    return row
+    values = dict(zip(STORED_COLUMNS, stored_row(position + 1, head_hash, entry), strict=True))
+    db.connection().execute(_INSERT, values)  # a plain insert: the unit of work would cost more than the row
+    return AccessLogEntry(**values)
+
+
+_INSERT = insert(AccessLogEntry)
+_HEAD = (
+    select(AccessLogEntry.position, AccessLogEntry.entry_hash)
+    .order_by(AccessLogEntry.position.desc())
+    .limit(1)
+)
+_POSTGRESQL_LOCK = select(func.pg_advisory_xact_lock(HEAD_LOCK))
+# SQLite: take the write lock before reading the head. Reading first would hold a shared lock that two writers
+# then both try to raise, and SQLite fails one of them at once rather than let it wait.
+_SQLITE_LOCK = text("UPDATE access_log SET position = position WHERE 0")
 
 
 def _lock_head(db: Session) -> None:
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(select(func.pg_advisory_xact_lock(HEAD_LOCK)))
-        return
-    # SQLite: take the write lock before reading the head. Reading first would hold a shared lock that two
-    # writers then both try to raise, and SQLite fails one of them at once rather than let it wait.
-    db.execute(text("UPDATE access_log SET position = position WHERE 0"))
+    connection = db.connection()
+    connection.execute(_POSTGRESQL_LOCK if connection.dialect.name == "postgresql" else _SQLITE_LOCK)
 
 
 def _head(db: Session) -> tuple[int, str]:
     """The last position and its hash; (0, GENESIS) while the log is empty."""
-    last = db.execute(
-        select(AccessLogEntry.position, AccessLogEntry.entry_hash)
-        .order_by(AccessLogEntry.position.desc())
-        .limit(1)
-    ).one_or_none()
+    last = db.connection().execute(_HEAD).one_or_none()
     return (0, GENESIS) if last is None else (last.position, last.entry_hash)
 
 

@@ -246,9 +246,9 @@ def _refuse_changes(table: str, key: str) -> None:
         )
     # INSERT OR REPLACE deletes the row it replaces without firing delete triggers (unless recursive triggers
     # are on), so an insert onto an existing key is refused as well.
+    existing = f"SELECT 1 FROM {table} WHERE {key} = NEW.{key}"  # noqa: S608 - our own table and column
     op.execute(
-        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
-        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {key} = NEW.{key}) "
+        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN EXISTS ({existing}) "
         f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
     )
 

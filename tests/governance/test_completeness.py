@@ -1,0 +1,216 @@
+"""No page, API call or export shows one agency's data to another without a decision and a log entry.
+
+Every route of the app is in one of two lists: those that show another agency's data about someone (each must
+ask the access decision and write exactly one log entry for each person it shows) and those that do not (each
+with the reason). A new route fails the census until someone puts it in one list or the other; every route
+in the first list is then called on a linked place and its log entries counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from urllib.parse import quote
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
+
+from tests.identity.conftest import place, trained  # noqa: F401 - fixtures, found by pytest through this import
+from tests.identity.test_views import (  # noqa: F401 - fixtures, as above
+    LinkedPlace,
+    a_pair_in_two_people,
+    a_person_with_records,
+    connection,
+    linked_place,
+)
+from tests.support.agreements import in_force, record_linkage
+from tests.support.factories import MOMENT
+from tests.web.conftest import SignedInAs, signed_in_as  # noqa: F401 - a fixture, as above
+from wholeplace.core import service as core
+from wholeplace.core.roles import Role
+from wholeplace.core.settings import Settings
+from wholeplace.governance import vocabulary
+from wholeplace.governance.models import AccessLogEntry
+from wholeplace.sources import service as sources
+from wholeplace.sources.lake import Lake
+
+SHOWS_ANOTHER_AGENCY_S_DATA = {
+    "GET /linkage/people/{person_id}": "a linked person's records from every source",
+    "GET /linkage/review/{pair_id}": "two records, from two sources, side by side",
+    "POST /linkage/review/{pair_id}": "a refused decision shows the pair again",
+    "POST /linkage/people/{person_id}/undo": "a refused undo shows the person again",
+    "GET /sources/{name}/batches/{batch_id}/quarantine": "an agency's raw rows that were set aside",
+    "GET /sources/{name}/batches/{batch_id}/quarantine.csv": "the same rows, downloaded",
+    "GET /governance/people/{person_id}/access-report": "who looked at the person's data",
+    "GET /governance/people/{person_id}/subject-access": "everything held about the person",
+    "GET /governance/people/{person_id}/subject-access.json": "everything held about the person, as data",
+}
+SHOWS_NO_ONE_ELSE_S_DATA = {
+    "GET /": "the start page",
+    "GET /accessibility": "a statement",
+    "GET /privacy": "a statement",
+    "GET /health": "whether the app is up",
+    "GET /login": "the sign-in form",
+    "POST /login": "signing in",
+    "POST /logout": "signing out",
+    "GET /account": "the user's own account",
+    "POST /account/password": "the user's own password",
+    "GET /whoami": "the user's own identity",
+    "GET /place": "the place and its agencies (API)",
+    "GET /api/v1/openapi.json": "the API's description",
+    "POST /sources/{source}/records": "an agency pushing its own records (API)",
+    "GET /security-log": "sign-ins and refusals of staff accounts",
+    "GET /admin": "administration: the place, agencies, teams, staff and tokens",
+    "GET /admin/agencies": "administration",
+    "GET /admin/agencies/new": "administration",
+    "POST /admin/agencies/new": "administration",
+    "GET /admin/agencies/{agency_id}": "administration",
+    "POST /admin/agencies/{agency_id}/teams": "administration",
+    "GET /admin/place": "administration",
+    "POST /admin/place": "administration",
+    "GET /admin/tokens": "administration",
+    "GET /admin/tokens/new": "administration",
+    "POST /admin/tokens/new": "administration",
+    "POST /admin/tokens/{token_id}/revoke": "administration",
+    "GET /admin/users": "administration",
+    "GET /admin/users/new": "administration",
+    "POST /admin/users/new": "administration",
+    "GET /admin/users/{user_id}": "administration",
+    "POST /admin/users/{user_id}": "administration",
+    "POST /admin/users/{user_id}/password": "administration",
+    "GET /sources": "sources and the counts of their last loads",
+    "GET /sources/new": "registering a source from its mapping",
+    "POST /sources/new": "registering a source from its mapping",
+    "GET /sources/upload": "the upload form",
+    "POST /sources/upload": "loading a file: it says how many rows were loaded and set aside, no row",
+    "GET /sources/{name}": "a source's mapping, batches, and field quality as counts (never a name)",
+    "GET /linkage": "the linkage's quality as counts and weights",
+    "GET /linkage/review": "the pairs waiting, by source and record key, never a name",
+    "POST /linkage/thresholds": "the place's thresholds",
+    "GET /governance": "the officer's overview: counts, agreements, log entries by person id",
+    "GET /governance/access-log": "the access log itself: who looked, never what they saw",
+    "GET /governance/access-log.csv": "the access log itself, downloaded",
+    "GET /governance/access-log/{position:int}/exemption": "one log entry and the exemption form",
+    "POST /governance/access-log/{position:int}/exemption": "recording an exemption",
+    "GET /governance/break-glass/{position}": "one log entry and the review form",
+    "POST /governance/break-glass/{position}": "recording a review",
+    "GET /governance/people/{person_id}": "the subject-access start page: asks for the case reference",
+    "GET /governance/people/{person_id}/choices": "the person's consents and objections (governance's own)",
+    "POST /governance/people/{person_id}/choices": "recording a choice",
+    "POST /governance/people/{person_id}/choices/{record_id}/withdraw": "withdrawing a choice",
+    "GET /governance/agreements": "sharing agreements",
+    "GET /governance/agreements/new": "drafting an agreement",
+    "POST /governance/agreements/new": "drafting an agreement",
+    "GET /governance/agreements/{reference}": "an agreement",
+    "GET /governance/agreements/{reference}/compare": "two versions of an agreement",
+    "GET /governance/agreements/{reference}/new-version": "drafting a new version",
+    "POST /governance/agreements/{reference}/new-version": "drafting a new version",
+    "GET /governance/agreements/{reference}/v{version:int}": "a version of an agreement",
+    "GET /governance/agreements/{reference}/v{version:int}.jsonld": "a version, as JSON-LD",
+    "GET /governance/agreements/{reference}/v{version:int}/edit": "editing a draft",
+    "POST /governance/agreements/{reference}/v{version:int}/edit": "editing a draft",
+    "POST /governance/agreements/{reference}/v{version:int}/{action}": "activating, suspending, expiring",
+}
+
+
+def _endpoints(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _endpoints(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def test_every_route_is_counted_as_showing_another_agency_s_data_or_not(app: FastAPI) -> None:
+    routes = {f"{method} {route.path}" for route in _endpoints(app.routes) for method in route.methods}
+    assert not set(SHOWS_ANOTHER_AGENCY_S_DATA) & set(SHOWS_NO_ONE_ELSE_S_DATA)
+    assert routes - set(SHOWS_ANOTHER_AGENCY_S_DATA) - set(SHOWS_NO_ONE_ELSE_S_DATA) == set()
+    assert set(SHOWS_ANOTHER_AGENCY_S_DATA) | set(SHOWS_NO_ONE_ELSE_S_DATA) == routes
+
+
+# ---------------------------------------------------------------- each one decides and logs
+
+
+@pytest.fixture
+def settings(linked_place: LinkedPlace) -> Settings:  # noqa: F811 - the fixture imported above
+    return Settings(
+        data_dir=linked_place.data_dir, secret_key=SecretStr("test-secret-key-" * 3), environment="test"
+    )
+
+
+@pytest.fixture
+def lake(settings: Settings) -> Lake:
+    return Lake.in_data_dir(settings.data_dir)
+
+
+def _entries(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(AccessLogEntry)) or 0
+
+
+def _logged(client: TestClient, db: Session, path: str) -> tuple[int, int]:
+    before = _entries(db)
+    status = client.get(path).status_code
+    return status, _entries(db) - before
+
+
+def test_the_analyst_s_pages_log_one_entry_for_each_person_they_show(
+    client: TestClient,
+    signed_in_as: SignedInAs,  # noqa: F811
+    db: Session,
+    lake: Lake,
+) -> None:
+    analyst = signed_in_as(Role.ANALYST)
+    record_linkage(db, analysts=analyst.agency.name, at=MOMENT)
+    db.commit()
+    person, _ = a_person_with_records(db, lake, 2)
+    assert _logged(client, db, f"/linkage/people/{quote(person)}") == (200, 1)
+    pair = a_pair_in_two_people(db, lake)
+    assert _logged(client, db, f"/linkage/review/{pair.id}") == (200, 2)
+    source = sources.list_sources(db)[0]
+    batch = sources.batches_of(db, source)[0]
+    base = f"/sources/{source.name}/batches/{batch.id}/quarantine"
+    assert _logged(client, db, base) == (200, 1)
+    assert _logged(client, db, f"{base}.csv") == (200, 1)
+
+
+def test_the_officer_s_subject_access_outputs_log_one_entry_each(
+    client: TestClient,
+    signed_in_as: SignedInAs,  # noqa: F811
+    db: Session,
+    lake: Lake,
+) -> None:
+    officer = signed_in_as(Role.INFORMATION_GOVERNANCE_OFFICER)
+    in_force(
+        db,
+        recipients=[officer.agency.name],
+        providers=sorted({core.get_agency(db, source.agency_id).name for source in sources.list_sources(db)}),
+        purposes=["subject_access"],
+        categories={
+            category.code: category.fields for category in vocabulary.CATEGORIES if category.identifying
+        },
+        at=MOMENT,
+        basis="6(1)(c)",
+    )
+    db.commit()
+    person, _ = a_person_with_records(db, lake, 2)
+    for output in ("access-report", "subject-access", "subject-access.json"):
+        assert _logged(client, db, f"/governance/people/{quote(person)}/{output}?case=SAR-1") == (200, 1)
+
+
+def test_without_an_agreement_each_one_is_refused_and_still_logged(
+    client: TestClient,
+    signed_in_as: SignedInAs,  # noqa: F811
+    db: Session,
+    lake: Lake,
+) -> None:
+    signed_in_as(Role.ANALYST)
+    person, _ = a_person_with_records(db, lake, 2)
+    assert _logged(client, db, f"/linkage/people/{quote(person)}") == (403, 1)
+    client.cookies.clear()
+    signed_in_as(Role.INFORMATION_GOVERNANCE_OFFICER)
+    assert _logged(client, db, f"/governance/people/{quote(person)}/subject-access?case=SAR-1") == (403, 1)
