@@ -21,29 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.governance.test_chain import ENTRY as SHARED_ENTRY
 from tests.test_cli import _run
 from wholeplace.core.db import make_engine, session_factory, upgrade
 from wholeplace.governance import signing
-from wholeplace.governance.chain import STORED_COLUMNS, LogEntry, log_time, stored_row
+from wholeplace.governance.chain import STORED_COLUMNS, log_time, stored_row
 from wholeplace.governance.service import log
 
-ENTRY = LogEntry(
-    at="2026-11-30T14:50:00.123456Z",
-    username="amira",
-    agency="Riverford Homes",
-    role="practitioner",
-    purpose="early_help",
-    case_reference="EH-0",
-    subject_kind="person",
-    subject_id="P0123456789abcdef0123",
-    categories=("identity", "contact"),
-    fields=("given_name", "family_name", "postcode"),
-    agreements=("RIV-DSA-003@2",),
-    lawful_basis="6(1)(e)",
-    outcome="permit",
-    reason="Agreement RIV-DSA-003 version 2 allows early help.",
-    break_glass=False,
-)
+ENTRY = replace(SHARED_ENTRY, case_reference="EH-0")
 FORGED = replace(ENTRY, username="intruder", subject_id="P99999999999999999999")
 SIGNED_AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 Run = Callable[..., list[Any]]

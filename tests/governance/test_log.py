@@ -15,31 +15,15 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from tests.governance.test_chain import ENTRY
 from wholeplace.core.db import make_engine, session_factory, upgrade
 from wholeplace.core.errors import InvalidInputError
 from wholeplace.core.settings import Settings
 from wholeplace.governance import signing
-from wholeplace.governance.chain import GENESIS, STORED_COLUMNS, LogEntry, entry_hash, log_time
+from wholeplace.governance.chain import GENESIS, STORED_COLUMNS, entry_hash, log_time
 from wholeplace.governance.models import AccessLogEntry, LogCheckpoint
 from wholeplace.governance.service import log
 
-ENTRY = LogEntry(
-    at="2026-11-30T14:50:00.123456Z",
-    username="amira",
-    agency="Riverford Homes",
-    role="practitioner",
-    purpose="early_help",
-    case_reference="EH-2026-0042",
-    subject_kind="person",
-    subject_id="P0123456789abcdef0123",
-    categories=("identity", "contact"),
-    fields=("given_name", "family_name", "postcode"),
-    agreements=("RIV-DSA-003@2",),
-    lawful_basis="6(1)(e)",
-    outcome="permit",
-    reason="Agreement RIV-DSA-003 version 2 allows early help.",
-    break_glass=False,
-)
 KEY = Ed25519PrivateKey.generate()
 KEYS = {signing.key_id(KEY.public_key()): KEY.public_key()}
 SIGNED_AT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)

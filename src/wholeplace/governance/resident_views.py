@@ -64,12 +64,10 @@ def start_page(request: Request, person_id: str, case: str = "") -> Response:
 @allow(Role.INFORMATION_GOVERNANCE_OFFICER)
 def access_report(request: Request, db: Db, now: Now, person_id: str, case: str | None = None) -> Response:
     """Who has looked at the person's data, for them to read: decided and logged before it is made."""
-    checked = _checked_case(request, person_id, case, output="access-report")
-    if isinstance(checked, Response):
-        return checked
-    shown = _gated(request, db, person_id=person_id, case=checked, at=now)
-    if isinstance(shown, Response):
-        return shown
+    answered = _answered(request, db, person_id, case, output="access-report", at=now)
+    if isinstance(answered, Response):
+        return answered
+    checked, shown = answered
     household_id = identity.household_of(db, _lake(request), person_id)
     context = {
         "title": f"Who has looked at the information of person {person_id}",
@@ -96,12 +94,10 @@ def subject_access_page(
     request: Request, db: Db, now: Now, person_id: str, case: str | None = None
 ) -> Response:
     """Everything held about the person, as a document to print: decided and logged before it is made."""
-    checked = _checked_case(request, person_id, case, output="subject-access")
-    if isinstance(checked, Response):
-        return checked
-    shown = _gated(request, db, person_id=person_id, case=checked, at=now)
-    if isinstance(shown, Response):
-        return shown
+    answered = _answered(request, db, person_id, case, output="subject-access", at=now)
+    if isinstance(answered, Response):
+        return answered
+    checked, shown = answered
     export = _export(request, db, shown, person_id=person_id, at=now)
     context = {
         "title": f"Information held about person {person_id}",
@@ -126,12 +122,10 @@ def subject_access_json(
     request: Request, db: Db, now: Now, person_id: str, case: str | None = None
 ) -> Response:
     """Everything held about the person, as a JSON file: decided and logged before it is made."""
-    checked = _checked_case(request, person_id, case, output="subject-access")
-    if isinstance(checked, Response):
-        return checked
-    shown = _gated(request, db, person_id=person_id, case=checked, at=now)
-    if isinstance(shown, Response):
-        return shown
+    answered = _answered(request, db, person_id, case, output="subject-access", at=now)
+    if isinstance(answered, Response):
+        return answered
+    checked, shown = answered
     export = _export(request, db, shown, person_id=person_id, at=now)
     name = f"subject-access-{_file_part(person_id)}-{_file_part(checked)}.json"
     return Response(
@@ -139,6 +133,18 @@ def subject_access_json(
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _answered(
+    request: Request, db: Session, person_id: str, case: str | None, *, output: str, at: datetime
+) -> tuple[str, Shown] | Response:
+    """The request's case reference and what the gate allows, or the page to show instead: the one asking for
+    the reference, or the refusal."""
+    checked = _checked_case(request, person_id, case, output=output)
+    if isinstance(checked, Response):
+        return checked
+    shown = _gated(request, db, person_id=person_id, case=checked, at=at)
+    return shown if isinstance(shown, Response) else (checked, shown)
 
 
 def _checked_case(request: Request, person_id: str, case: str | None, *, output: str) -> str | Response:

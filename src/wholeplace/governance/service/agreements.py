@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -630,16 +630,7 @@ def _set_differences(aspect: str, before: Iterable[str], after: Iterable[str]) -
 def _party_differences(before: tuple[Party, ...], after: tuple[Party, ...]) -> list[Difference]:
     old = {party.agency: party for party in before}
     new = {party.agency: party for party in after}
-    found = [
-        Difference("Party", "removed", before=_party_said(party))
-        for name, party in old.items()
-        if name not in new
-    ]
-    found += [
-        Difference("Party", "added", after=_party_said(party))
-        for name, party in new.items()
-        if name not in old
-    ]
+    found = _keyed_differences("Party", old, new, _party_said)
     for name in (name for name in new if name in old):
         was, now = old[name], new[name]
         found += _changed(f"{name}: role", _roles_said(was), _roles_said(now))
@@ -653,6 +644,19 @@ def _party_differences(before: tuple[Party, ...], after: tuple[Party, ...]) -> l
             f"{name}: statutory gateway", was.statutory_gateway or "None", now.statutory_gateway or "None"
         )
     return found
+
+
+Compared = TypeVar("Compared")
+
+
+def _keyed_differences(
+    aspect: str, old: dict[str, Compared], new: dict[str, Compared], said: Callable[[Compared], str]
+) -> list[Difference]:
+    """What one version has under a key and the other lacks, each way; changes under a shared key are the
+    caller's to find."""
+    return [Difference(aspect, "removed", before=said(one)) for key, one in old.items() if key not in new] + [
+        Difference(aspect, "added", after=said(one)) for key, one in new.items() if key not in old
+    ]
 
 
 def _party_said(party: Party) -> str:
@@ -675,16 +679,7 @@ def _category_differences(
 ) -> list[Difference]:
     old = {grant.category: grant for grant in before}
     new = {grant.category: grant for grant in after}
-    found = [
-        Difference("Data category", "removed", before=_category_said(grant))
-        for code, grant in old.items()
-        if code not in new
-    ]
-    found += [
-        Difference("Data category", "added", after=_category_said(grant))
-        for code, grant in new.items()
-        if code not in old
-    ]
+    found = _keyed_differences("Data category", old, new, _category_said)
     for code in (code for code in new if code in old):
         found += _set_differences(
             f"{_category_label(code)}: field",

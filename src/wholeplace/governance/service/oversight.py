@@ -21,7 +21,7 @@ from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, InvalidInputError, NotFoundError
 from wholeplace.governance import anomalies as rules
 from wholeplace.governance import vocabulary
-from wholeplace.governance.chain import log_time
+from wholeplace.governance.chain import STORED_COLUMNS, log_time
 from wholeplace.governance.models import AccessLogEntry, BreakGlassReview, ConsentRecord, Involvement
 from wholeplace.governance.service import agreements, consent
 from wholeplace.sources.standardise import neutralise_formulas
@@ -30,24 +30,7 @@ AWAITING, JUSTIFIED, NOT_JUSTIFIED = "awaiting", "justified", "not_justified"
 ANOMALY_DAYS = 30
 CSV_BATCH = 5_000
 IN_LIST_BATCH = 500  # ids per IN (...) list: well inside what SQLite and PostgreSQL accept
-CSV_COLUMNS = (
-    "position",
-    "at",
-    "username",
-    "agency",
-    "role",
-    "purpose",
-    "case_reference",
-    "subject_kind",
-    "subject_id",
-    "categories",
-    "fields",
-    "agreements",
-    "lawful_basis",
-    "outcome",
-    "reason",
-    "break_glass",
-)
+CSV_COLUMNS = STORED_COLUMNS[:-2]  # every column but the chain's own two hashes
 
 
 @dataclass(frozen=True)
