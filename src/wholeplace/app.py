@@ -7,6 +7,8 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from wholeplace.coordination import caseload_views, plan_views, referral_views
+from wholeplace.coordination import views as coordination_views
 from wholeplace.core import api as core_api
 from wholeplace.core import service as core_service
 from wholeplace.core import views as core_views
@@ -21,7 +23,8 @@ from wholeplace.sources import views as sources_views
 from wholeplace.web.shell import build_web_app
 
 DOMAIN_TEMPLATES = [
-    Path(__file__).parent / domain / "templates" for domain in ("core", "sources", "identity", "governance")
+    Path(__file__).parent / domain / "templates"
+    for domain in ("core", "sources", "identity", "governance", "coordination")
 ]
 
 
@@ -42,6 +45,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             core_views.router,
             sources_views.router,
             identity_views.router,
+            coordination_views.router,
+            plan_views.router,
+            referral_views.router,
+            caseload_views.router,
             governance_views.router,
             governance_resident_views.router,
             oversight_views.router,
@@ -51,6 +58,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         disclosure_gate=access_decision_gate,
         navigation=[
             *core_views.NAVIGATION[:1],
+            *coordination_views.NAVIGATION,
+            *referral_views.NAVIGATION,
+            *caseload_views.NAVIGATION,
+            *plan_views.NAVIGATION,
             *sources_views.NAVIGATION,
             *identity_views.NAVIGATION,
             *governance_views.NAVIGATION,

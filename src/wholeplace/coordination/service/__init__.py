@@ -1,0 +1,1 @@
+"""The coordination domain's functions, one module per concern; the only writers of its tables."""
