@@ -80,6 +80,7 @@ class RegisterEvent(Base):
     reference: Mapped[str | None] = mapped_column(String(NAME))
     detail: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(SHORT))  # events, health, criminal_offence
+    batch_id: Mapped[uuid.UUID]  # the ingest batch it came in: what the alert scanner has not seen yet
 
 
 class RegisterInvolvement(Base):
@@ -103,6 +104,7 @@ class RegisterInvolvement(Base):
     started_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     lead_worker: Mapped[str | None] = mapped_column(String(NAME))
+    batch_id: Mapped[uuid.UUID]
 
 
 class RegisterRelationship(Base):
@@ -336,12 +338,14 @@ class Alert(Base):
 
 
 class AlertScan(Base):
-    """How far the alert scanner has read: one row, the register's link run and the latest event id seen."""
+    """How far the alert scanner has read: one row, the register's link run it last scanned and the load time of
+    the latest ingest batch it had seen; rows from batches loaded later are new."""
 
     __tablename__ = "alert_scan"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     link_run: Mapped[int] = mapped_column(Integer)
+    batches_loaded_to: Mapped[datetime]
     scanned_at: Mapped[datetime]
 
 

@@ -37,6 +37,7 @@ def upgrade() -> None:
         "alert_scan",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("link_run", sa.Integer(), nullable=False),
+        sa.Column("batches_loaded_to", sa.DateTime(timezone=True), nullable=False),
         sa.Column("scanned_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_scan")),
     )
@@ -248,6 +249,7 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=200), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("category", sa.String(length=60), nullable=False),
+        sa.Column("batch_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agency_id"], ["agency.id"], name=op.f("fk_register_event_agency_id_agency")
         ),
@@ -274,6 +276,7 @@ def upgrade() -> None:
         sa.Column("started_on", sa.Date(), nullable=True),
         sa.Column("ended_on", sa.Date(), nullable=True),
         sa.Column("lead_worker", sa.String(length=200), nullable=True),
+        sa.Column("batch_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agency_id"], ["agency.id"], name=op.f("fk_register_involvement_agency_id_agency")
         ),
