@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from wholeplace.core.runtime import Runtime
 from wholeplace.core.settings import Settings
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# The web server's watcher would share a test's connection from a thread of its own; tests of it turn it on.
+os.environ["WHOLEPLACE_WATCH_SECONDS"] = "0"
 
 # No time limit per example: on a busy two-core machine a slow example is not a failing one.
 hypothesis_settings.register_profile("wholeplace", deadline=None)

@@ -7,8 +7,8 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from wholeplace.coordination import caseload_views, plan_views, referral_views
-from wholeplace.coordination import views as coordination_views
+from wholeplace.coordination import caseload_views, household_views, plan_views, referral_views
+from wholeplace.coordination.service import watcher
 from wholeplace.core import api as core_api
 from wholeplace.core import service as core_service
 from wholeplace.core import views as core_views
@@ -36,6 +36,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             place = core_service.get_place(db)
         return place.name if place else "wholeplace"
 
+    every = runtime.settings.watch_seconds
     return build_web_app(
         settings=runtime.settings,
         sessions=runtime.sessions,
@@ -45,7 +46,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             core_views.router,
             sources_views.router,
             identity_views.router,
-            coordination_views.router,
+            household_views.router,
             plan_views.router,
             referral_views.router,
             caseload_views.router,
@@ -56,9 +57,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         api=[core_api.router, sources_api.router],
         template_dirs=DOMAIN_TEMPLATES,
         disclosure_gate=access_decision_gate,
+        background=[lambda _app: watcher.watching(runtime, every=every)] if every else [],
         navigation=[
             *core_views.NAVIGATION[:1],
-            *coordination_views.NAVIGATION,
+            *household_views.NAVIGATION,
             *referral_views.NAVIGATION,
             *caseload_views.NAVIGATION,
             *plan_views.NAVIGATION,

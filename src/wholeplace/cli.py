@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from wholeplace.coordination.cli import coordination_app
 from wholeplace.core.cli import config_app, db_app, place_app, tokens_app, users_app
 from wholeplace.core.errors import IngestError, WholeplaceError
 from wholeplace.core.runtime import Runtime
@@ -36,6 +37,7 @@ app.command("ingest")(ingest)
 app.add_typer(link_app, name="link")
 app.add_typer(audit_app, name="audit")
 app.add_typer(agreements_app, name="agreements")
+app.add_typer(coordination_app, name="coordination")
 app.command("demo")(demo)
 app.command("generate")(generate)
 

@@ -284,6 +284,7 @@ class MeetingDecision(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting.id"))
     text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)  # the order the meeting came to its decisions
     action_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plan_action.id"))
 
 

@@ -11,6 +11,7 @@ class Role(StrEnum):
     PROGRAMME_MANAGER = "programme_manager"
     FINANCE_LEAD = "finance_lead"
     ADMINISTRATOR = "administrator"
+    TEAM_MANAGER = "team_manager"
 
     @property
     def label(self) -> str:
@@ -25,6 +26,7 @@ ROLE_LABELS = {
     Role.PROGRAMME_MANAGER: "Programme manager",
     Role.FINANCE_LEAD: "Finance lead",
     Role.ADMINISTRATOR: "Administrator",
+    Role.TEAM_MANAGER: "Team manager",
 }
 
 

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins before a lockout.")
     login_lockout_minutes: int = Field(default=15, ge=1)
     login_ip_max_failures: int = Field(default=20, ge=1, description="Failed sign-ins from one address.")
+    watch_seconds: int = Field(
+        default=20,
+        ge=0,
+        description="How often the web server links newly ingested data and sends alerts; 0 turns it off.",
+    )
     spark_master: str = Field(
         default="local[2]",
         description="Where `wholeplace link --backend spark` runs: local[N] or a cluster URL.",

@@ -14,6 +14,7 @@ from rich.table import Table
 from wholeplace.core.db import downgrade_to_empty
 from wholeplace.core.db import transaction as in_transaction
 from wholeplace.core.runtime import Runtime
+from wholeplace.demo.coordination import build_coordination
 from wholeplace.demo.generate.noise import NoiseRates
 from wholeplace.demo.generate.place import generate_place, generated_with
 from wholeplace.demo.governance import build_governance
@@ -86,6 +87,7 @@ def demo(
     _load_demo_files(runtime, folder)
     _link_demo(runtime)
     _govern_demo(runtime)
+    _coordinate_demo(runtime, folder)
     table = Table("username", "name", "roles", title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     for user in users:
         table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))
@@ -130,6 +132,21 @@ def _govern_demo(runtime: Runtime) -> None:
     typer.echo(
         f"Sharing agreements in force; {summary.choices:,} consents and objections recorded; "
         f"{summary.log_entries:,} entries in the access log."
+    )
+
+
+def _coordinate_demo(runtime: Runtime, folder: Path) -> None:
+    with in_transaction(runtime.sessions) as db, console.status("Opening the demo's shared plans"):
+        summary = build_coordination(
+            db,
+            Lake.in_data_dir(runtime.settings.data_dir),
+            data_dir=runtime.settings.data_dir,
+            activity=folder / "activity",
+            now=runtime.clock(),
+        )
+    typer.echo(
+        f"{summary.plans:,} shared plans ({summary.closed:,} closed, {summary.relapses:,} relapses flagged), "
+        f"{summary.meetings:,} meetings; referrals between agencies: {summary.referrals:,}."
     )
 
 

@@ -41,6 +41,7 @@ PARTNERS = (
     "Vale Probation Service",
     "Riverford Family Action",
 )
+NOTIFIED = (POLICE, COUNCIL, "Riverford Schools", "Riverford Children's Services", "Riverford Family Action")
 SIGNED = date(2023, 3, 20)
 CASEWORK_CATEGORIES = {
     "identity": (
@@ -146,6 +147,22 @@ def _agreements(db: Session, *, now: datetime) -> int:
             today,
         ),
         (
+            "RIV-POLICE-NOTIFY",
+            "Police notifications of domestic abuse and concern for children to early help",
+            _police_notifications(),
+            today,
+        ),
+        (
+            "RIV-ALLOCATION",
+            "Offering lead professionals and claiming payment by results",
+            _single_recipient(
+                ("early_help_allocation", "outcome_claims"),
+                {"involvement": CASEWORK_CATEGORIES["involvement"]},
+                "6(1)(e)",
+            ),
+            today,
+        ),
+        (
             "RIV-SUBJECT-ACCESS",
             "Answering residents' subject access requests",
             _single_recipient(
@@ -197,6 +214,20 @@ def _early_help(*, named_workers: bool) -> AgreementBody:
         parties=_parties(PARTNERS, recipients=PARTNERS, basis="6(1)(e)"),
         purposes=("early_help", "front_door_triage", "statutory_assessment"),
         categories=categories,
+        overrides_objection=False,
+    )
+
+
+def _police_notifications() -> AgreementBody:
+    """The police tell the family's early help team, school and key workers that an incident happened and when,
+    never what happened: enough to offer support the next morning."""
+    parties = _parties(NOTIFIED, recipients=NOTIFIED[1:], basis="6(1)(e)")
+    return _body(
+        parties=[
+            party if party["agency"] == POLICE else {**party, "roles": ["recipient"]} for party in parties
+        ],
+        purposes=("early_help",),
+        categories={"criminal_offence": ("event.type", "event.date")},
         overrides_objection=False,
     )
 

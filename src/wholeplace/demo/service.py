@@ -73,6 +73,7 @@ USERS = (
         "Early Help",
         (Role.PRACTITIONER, Role.LEAD_PROFESSIONAL),
     ),
+    DemoUser("manager", "Ruth Adeyemi", "Riverford Borough Council", "Early Help", (Role.TEAM_MANAGER,)),
     DemoUser(
         "governance",
         "Grace Okafor",

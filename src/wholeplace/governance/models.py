@@ -120,7 +120,7 @@ class Involvement(Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"))
     started_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
-    origin: Mapped[str] = mapped_column(String(20))  # records, referral
+    origin: Mapped[str] = mapped_column(String(20))  # records, referral, lead (coordination.service.leads)
     reference: Mapped[str | None] = mapped_column(String(200))
     link_run: Mapped[int | None] = mapped_column(Integer)  # the linkage run the records came from
 

@@ -96,6 +96,22 @@ PURPOSES: tuple[PurposeTerms, ...] = (
         answers_the_person=True,
     ),
     PurposeTerms(
+        "early_help_allocation",
+        "Offering a lead professional",
+        "Finding households that several agencies work with and nobody leads, so that one can be offered a lead "
+        "professional.",
+        frozenset({Role.PROGRAMME_MANAGER}),
+        needs_involvement=False,
+    ),
+    PurposeTerms(
+        "outcome_claims",
+        "Claiming results-based funding",
+        "Showing the funder, household by household under an opaque id, which outcomes closed plans achieved "
+        "and whether they lasted, so that the partnership can claim payment by results.",
+        frozenset({Role.PROGRAMME_MANAGER}),
+        needs_involvement=False,
+    ),
+    PurposeTerms(
         "vital_interests",
         "Vital interests (break-glass)",
         "An emergency where someone's life or safety is at risk and there is no time to ask.",

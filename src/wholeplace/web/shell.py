@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, ExitStack, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,11 @@ def build_web_app(
     template_dirs: Iterable[Path],
     navigation: Sequence[NavigationEntry],
     disclosure_gate: Gate,
+    background: Sequence[Callable[[FastAPI], AbstractContextManager[None]]] = (),
 ) -> FastAPI:
+    """The app; each of `background` is entered when the app starts serving and left when it stops."""
     app = FastAPI(
+        lifespan=_running(background),
         title="wholeplace",
         version=__version__,
         openapi_url=None,
@@ -70,6 +74,19 @@ def build_web_app(
     install_error_handlers(app)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.secure_cookies)
     return app
+
+
+def _running(
+    background: Sequence[Callable[[FastAPI], AbstractContextManager[None]]],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with ExitStack() as running:
+            for job in background:
+                running.enter_context(job(app))
+            yield
+
+    return lifespan
 
 
 def _openapi_document(app: FastAPI) -> Callable[[], dict[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -90,7 +90,76 @@ def disclose(
     facts = gather_facts(
         db, lake, asker=asker, purpose=purpose, subject=subject, case_reference=case_reference, at=at
     )
+    decisions = _decide_each(
+        asker, purpose, subject, categories, case_reference, at, facts, break_glass_reason=break_glass_reason
+    )
+    entry = log_entry(asker, purpose, subject, case_reference, at, decisions)
+    position = _append(db, entry, at, signing_key)
+    _follow_up(db, asker, purpose, subject, case_reference, at, facts, decisions, position)
+    return Disclosure(decisions, position)
+
+
+def refer(
+    db: Session,
+    lake: Lake,
+    *,
+    referrer: Asker,
+    to: Asker,
+    purpose: str,
+    subject: Subject,
+    categories: tuple[str, ...],
+    case_reference: str,
+    at: datetime,
+    signing_key: Callable[[], Ed25519PrivateKey] | None = None,
+) -> Disclosure:
+    """Decide and log what a referral tells the receiving agency (`to`, in the role it takes the referral in):
+    decided as if that agency asked, with its agreements and the people's choices, the referral standing in for
+    its involvement (the referral is why it will know the person), and only from the referrer's agency as
+    provider. Logged once, under the referrer's name, with the receiving agency as the one that learns."""
+    if not categories:
+        raise InvalidInputError("Say which categories of data the referral passes on.")
+    facts = gather_facts(
+        db, lake, asker=to, purpose=purpose, subject=subject, case_reference=case_reference, at=at
+    )
+    decided = _decide_each(
+        to, purpose, subject, categories, case_reference, at, replace(facts, involved=True)
+    )
     decisions = {
+        category: _provided_by(referrer, to, category, decision) for category, decision in decided.items()
+    }
+    entry = log_entry(
+        replace(to, username=referrer.username), purpose, subject, case_reference, at, decisions
+    )
+    referred = replace(entry, reason=f"Referral from {referrer.agency}: {entry.reason}")
+    return Disclosure(decisions, _append(db, referred, at, signing_key))
+
+
+def _provided_by(referrer: Asker, to: Asker, category: str, decision: Decision) -> Decision:
+    """A permit holds for a referral only where the referrer's agency is one the agreements let provide."""
+    if not decision.permitted or referrer.agency in decision.providers:
+        return decision
+    label = vocabulary.category(category)
+    return Decision(
+        permitted=False,
+        reason=(
+            f"No sharing agreement in force lets {referrer.agency} pass "
+            f"{label.label.lower() if label else category} to {to.agency}."
+        ),
+    )
+
+
+def _decide_each(
+    asker: Asker,
+    purpose: str,
+    subject: Subject,
+    categories: tuple[str, ...],
+    case_reference: str,
+    at: datetime,
+    facts: Facts,
+    *,
+    break_glass_reason: str | None = None,
+) -> dict[str, Decision]:
+    return {
         category: decide(
             Request(
                 username=asker.username,
@@ -107,11 +176,16 @@ def disclose(
         )
         for category in categories
     }
-    entry = log.append(db, log_entry(asker, purpose, subject, case_reference, at, decisions))
-    _follow_up(db, asker, purpose, subject, case_reference, at, facts, decisions, entry.position)
-    if signing_key is not None and entry.position % CHECKPOINT_EVERY == 0:
+
+
+def _append(
+    db: Session, entry: chain.LogEntry, at: datetime, signing_key: Callable[[], Ed25519PrivateKey] | None
+) -> int:
+    """Write the entry; with the place's signing key, sign a checkpoint every CHECKPOINT_EVERY entries."""
+    position = log.append(db, entry).position
+    if signing_key is not None and position % CHECKPOINT_EVERY == 0:
         log.checkpoint(db, key=signing_key(), at=at)
-    return Disclosure(decisions, entry.position)
+    return position
 
 
 def gather_facts(

@@ -5,12 +5,14 @@ such as by accepting a referral, are kept across rebuilds."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
-from sqlalchemy import Exists, delete, exists, func, insert, or_, select
+from sqlalchemy import Exists, Select, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from wholeplace.core.models import Agency
@@ -114,6 +116,52 @@ def involvements_of(db: Session, subject: Subject) -> list[tuple[str, date | Non
     ).all()
     return sorted(
         ((name, start, end) for name, start, end in rows), key=lambda row: (row[2] is not None, row[0])
+    )
+
+
+def agency_counts_by_household(
+    *, on: date, agency_ids: Collection[uuid.UUID], at_least: int
+) -> Select[str | None, int]:
+    """Households with how many of these agencies work with someone in them on the day, where at least
+    `at_least` do: a query (household_id, agencies) for the caller to filter, order and page."""
+    agencies = func.count(Involvement.agency_id.distinct()).label("agencies")
+    return (
+        select(Involvement.household_id, agencies)
+        .where(
+            Involvement.household_id.is_not(None),
+            Involvement.agency_id.in_(agency_ids),
+            *_open_on(on),
+        )
+        .group_by(Involvement.household_id)
+        .having(agencies >= at_least)
+    )
+
+
+def agencies_by_household(
+    db: Session, *, household_ids: Collection[str], on: date, agency_ids: Collection[uuid.UUID]
+) -> dict[str, list[str]]:
+    """The names of those of these agencies working with someone in each household on the day, by name."""
+    rows = db.execute(
+        select(Involvement.household_id, Agency.name)
+        .join(Agency, Agency.id == Involvement.agency_id)
+        .where(
+            Involvement.household_id.in_(household_ids),
+            Involvement.agency_id.in_(agency_ids),
+            *_open_on(on),
+        )
+        .distinct()
+        .order_by(Involvement.household_id, Agency.name)
+    ).all()
+    found: dict[str, list[str]] = {}
+    for household, name in rows:
+        found.setdefault(str(household), []).append(name)
+    return found
+
+
+def _open_on(on: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (
+        or_(Involvement.started_on.is_(None), Involvement.started_on <= on),
+        or_(Involvement.ended_on.is_(None), Involvement.ended_on >= on),
     )
 
 

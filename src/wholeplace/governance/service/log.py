@@ -54,6 +54,11 @@ _POSTGRESQL_LOCK = select(func.pg_advisory_xact_lock(HEAD_LOCK))
 _SQLITE_LOCK = text("UPDATE access_log SET position = position WHERE 0")
 
 
+def entry(db: Session, position: int) -> AccessLogEntry | None:
+    """The entry at a position of the log, or None when there is none."""
+    return db.get(AccessLogEntry, position)
+
+
 def _lock_head(db: Session) -> None:
     connection = db.connection()
     connection.execute(_POSTGRESQL_LOCK if connection.dialect.name == "postgresql" else _SQLITE_LOCK)

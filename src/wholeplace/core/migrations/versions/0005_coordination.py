@@ -347,6 +347,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("meeting_id", sa.Uuid(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("action_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["action_id"], ["plan_action.id"], name=op.f("fk_meeting_decision_action_id_plan_action")
