@@ -21,7 +21,7 @@ from tests.support.agreements import in_force
 from tests.support.clock import FakeClock
 from tests.support.web import post_form, sign_in
 from wholeplace.coordination.models import Alert, Referral, RegisterRecord
-from wholeplace.coordination.service import alerts, referrals
+from wholeplace.coordination.service import access, alerts, referrals
 from wholeplace.core.models import Agency, User
 from wholeplace.core.roles import Role, Sector
 from wholeplace.core.settings import Settings
@@ -108,7 +108,7 @@ def _referral(db: Session, settings: Settings, clock: FakeClock, officer: User, 
     referral = referrals.make(
         db,
         data_dir=settings.data_dir,
-        viewer=alerts.viewer_of(officer),
+        viewer=access.viewer_of(officer),
         person_id=PERSON,
         household_id=HOUSEHOLD,
         to_agency_id=council.id,

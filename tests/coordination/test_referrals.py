@@ -19,7 +19,7 @@ from tests.support import factories
 from tests.support.agreements import in_force
 from tests.support.clock import FakeClock
 from wholeplace.coordination.models import PlaceSetting, Referral, RegisterRecord
-from wholeplace.coordination.service import alerts, referrals
+from wholeplace.coordination.service import access, alerts, referrals
 from wholeplace.core.errors import ConflictError, InvalidInputError
 from wholeplace.core.models import Agency, User
 from wholeplace.core.roles import Role, Sector
@@ -94,7 +94,7 @@ def _refer(
 ) -> Referral:
     given: dict[str, object] = {
         "data_dir": tmp_path,
-        "viewer": alerts.viewer_of(officer),
+        "viewer": access.viewer_of(officer),
         "person_id": PERSON,
         "household_id": HOUSEHOLD,
         "to_agency_id": to.id,

@@ -19,14 +19,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wholeplace.coordination.models import Meeting, Plan, Referral, RegisterEvent, SustainmentCheck
-from wholeplace.coordination.service import alerts, closure, leads, meetings, plans, referrals, register
+from wholeplace.coordination.service import (
+    access,
+    alerts,
+    closure,
+    leads,
+    meetings,
+    plans,
+    referrals,
+    register,
+)
 from wholeplace.core import service as core
-from wholeplace.core.models import Agency, User
+from wholeplace.core.models import Agency
 from wholeplace.core.roles import Role
 from wholeplace.demo.governance import COUNCIL, POLICE
 from wholeplace.identity import service as identity
 from wholeplace.sources.lake import Lake
-from wholeplace.web.access import Viewer
 
 DEMO_LEAD = "lead"  # Tom Kowalski, the council's early help lead professional
 DEMO_POLICE = "police"
@@ -321,7 +329,7 @@ def _referral(db: Session, *, data_dir: Path, now: datetime) -> None:
     referrals.make(
         db,
         data_dir=data_dir,
-        viewer=_viewer(officer),
+        viewer=access.viewer_of(officer),
         person_id=person,
         household_id=household,
         to_agency_id=council.id,
@@ -347,16 +355,6 @@ def _known_to(db: Session, agency_id: Any) -> tuple[str | None, str | None]:
         .limit(1)
     ).first()
     return (found[0], found[1]) if found else (None, None)
-
-
-def _viewer(user: User) -> Viewer:
-    return Viewer(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        agency_name=user.agency.name,
-        roles=user.roles,
-    )
 
 
 # ---------------------------------------------------------------- files and small things

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConfigurationError
+from wholeplace.core.models import User
 from wholeplace.governance import signing
 from wholeplace.governance.decision import Decision, Subject
 from wholeplace.governance.service import decisions
@@ -109,6 +110,17 @@ def see(
         signing_key=lambda: signing.place_key(data_dir),
     )
     return Sight(asker.agency, disclosure.decisions, disclosure.position)
+
+
+def viewer_of(user: User) -> Viewer:
+    """A user as the access decision sees a signed-in viewer, for work done without a browser."""
+    return Viewer(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        agency_name=user.agency.name,
+        roles=user.roles,
+    )
 
 
 def agency_id_of(db: Session, viewer: Viewer) -> uuid.UUID:

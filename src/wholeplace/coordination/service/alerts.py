@@ -42,7 +42,6 @@ from wholeplace.core.models import User
 from wholeplace.governance.decision import Subject
 from wholeplace.identity import service as identity
 from wholeplace.sources import service as sources
-from wholeplace.web.access import Viewer
 
 SCAN_ROW = 1
 PURPOSE = "early_help"  # alerts serve the workers coordinating help around a household
@@ -278,7 +277,7 @@ def _involved_before(db: Session, household_id: str, agency_id: uuid.UUID, batch
 
 def _tell(db: Session, data_dir: Path, user: User, news: _News, provider: str, at: datetime) -> bool:
     """Ask the decision for this worker (one logged decision) and alert with only what it released."""
-    viewer = viewer_of(user)
+    viewer = access.viewer_of(user)
     categories = (
         (news.category,) if news.detail_category in (None, news.category) else (news.category, "event_detail")
     )
@@ -388,17 +387,6 @@ def workers_around(db: Session) -> dict[str, set[str]]:
 def _users(db: Session, usernames: set[str]) -> dict[str, User]:
     found = (core.find_user(db, username) for username in sorted(usernames))
     return {user.username: user for user in found if user is not None and user.is_active}
-
-
-def viewer_of(user: User) -> Viewer:
-    """A user as the access decision sees a signed-in viewer."""
-    return Viewer(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        agency_name=user.agency.name,
-        roles=user.roles,
-    )
 
 
 # ---------------------------------------------------------------- the inbox

@@ -29,7 +29,7 @@ from wholeplace.coordination.models import (
     RegisterRecord,
     SustainmentCheck,
 )
-from wholeplace.coordination.service import alerts, leads, plans
+from wholeplace.coordination.service import access, alerts, leads, plans
 from wholeplace.coordination.service.access import Sight, Working, see
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, InvalidInputError
@@ -416,13 +416,7 @@ def viewer_of(db: Session, username: str) -> Viewer | None:
     user = core.find_user(db, username) if username else None
     if user is None or not user.is_active:
         return None
-    return Viewer(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        agency_name=user.agency.name,
-        roles=user.roles,
-    )
+    return access.viewer_of(user)
 
 
 # ---------------------------------------------------------------- reading the checks
