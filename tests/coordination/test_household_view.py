@@ -335,3 +335,19 @@ def test_a_postcode_alone_is_not_a_second_address_where_the_full_one_is_known(
     )
     shown = view(db, sight(contact=(HOMES,)))
     assert [(address.text, address.postcode) for address in shown.addresses] == [("1 High Street", "TF1 2AB")]
+
+
+def test_a_family_name_two_agencies_capitalise_differently_is_named_once(
+    db: Session, agencies: dict[str, Agency]
+) -> None:
+    for person, family_name in (("P-1", "HILL"), ("P-2", "Hill")):
+        record(
+            db,
+            agencies[HOMES],
+            person,
+            household_id=HOUSEHOLD,
+            given_name="Sam",
+            family_name=family_name,
+            date_of_birth=date(1990, 1, 1),
+        )
+    assert view(db, sight(identity=(HOMES,))).family_names == ("HILL",)

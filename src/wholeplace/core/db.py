@@ -39,7 +39,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # The server's watcher links a new batch in one transaction, holding the write lock for a few seconds;
+    # a page that writes meanwhile waits for it rather than failing.
+    cursor.execute("PRAGMA busy_timeout=30000")
     # Readers see the last commit while a writer works (a page can be read while another page writes the
     # access log or rebuilds an index), instead of waiting on its lock.
     cursor.execute("PRAGMA journal_mode=WAL")

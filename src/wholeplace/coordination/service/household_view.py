@@ -109,7 +109,12 @@ class View:
 
     @property
     def family_names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(member.family_name for member in self.members if member.family_name))
+        """Each family name once, however the agencies capitalised it, as the first member's record spells it."""
+        spelt: dict[str, str] = {}
+        for member in self.members:
+            if member.family_name:
+                spelt.setdefault(member.family_name.casefold(), member.family_name)
+        return tuple(spelt.values())
 
 
 def household(db: Session, *, household_id: str, sight: Sight, today: date) -> View:
