@@ -53,6 +53,8 @@ def server(demo_data_dir: Path) -> Iterator[str]:
     data_dir = demo_data_dir
     env = {k: v for k, v in os.environ.items() if not k.startswith("WHOLEPLACE_")}
     env["WHOLEPLACE_DATA_DIR"] = str(data_dir)
+    # The watcher's writes race the pages' own on SQLite (a known problem); no journey here needs it yet.
+    env["WHOLEPLACE_WATCH_SECONDS"] = "0"
     built = subprocess.run(
         _wholeplace("demo", "--no-serve"), env=env, capture_output=True, text=True, check=False
     )

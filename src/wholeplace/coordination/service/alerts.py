@@ -136,6 +136,9 @@ def scan(db: Session, *, data_dir: Path, at: datetime) -> ScanResult:
         for batch, when in loaded.items()
         if registered_to is not None and mark.batches_loaded_to < when <= registered_to
     }
+    if not new:
+        # Nothing to write: a scan that commits every round would race the pages' own writes on SQLite.
+        return ScanResult(first=False, batches=0, alerted=0, refused=0)
     alerted = refused = 0
     workers = workers_around(db)
     users = _users(db, {username for usernames in workers.values() for username in usernames})
