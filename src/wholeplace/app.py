@@ -57,6 +57,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         api=[core_api.router, sources_api.router],
         template_dirs=DOMAIN_TEMPLATES,
         disclosure_gate=access_decision_gate,
+        turns=runtime.turns,
         background=[lambda _app: watcher.watching(runtime, every=every)] if every else [],
         navigation=[
             *core_views.NAVIGATION[:1],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -50,6 +52,46 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+class Turns:
+    """Units of database work that take turns, on SQLite only.
+
+    In SQLite's write-ahead log a transaction that has read and then wants to write fails at once ("database is
+    locked") if another connection committed in between; waiting does not help, since its snapshot is stale. So
+    the server's requests and its watcher, which share one process, each take a turn for their whole unit of work.
+    PostgreSQL waits on row locks by itself and needs no turns."""
+
+    POLL_SECONDS = 0.005
+
+    def __init__(self, *, needed: bool) -> None:
+        self._lock = threading.Lock() if needed else None
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> Turns:
+        return cls(needed=engine.dialect.name == "sqlite")
+
+    @contextmanager
+    def taken(self) -> Iterator[None]:
+        """Wait for the turn on this thread, then hold it while the block runs."""
+        if self._lock is None:
+            yield
+            return
+        with self._lock:
+            yield
+
+    @asynccontextmanager
+    async def taken_async(self) -> AsyncIterator[None]:
+        """The same, without blocking the event loop; a request cancelled while it waits never takes the turn."""
+        if self._lock is None:
+            yield
+            return
+        while not self._lock.acquire(blocking=False):
+            await anyio.sleep(self.POLL_SECONDS)
+        try:
+            yield
+        finally:
+            self._lock.release()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from wholeplace.core.db import make_engine, session_factory, upgrade
+from wholeplace.core.db import Turns, make_engine, session_factory, upgrade
 from wholeplace.core.models import utcnow
 from wholeplace.core.settings import Settings
 
@@ -20,6 +20,10 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=utcnow)
+    turns: Turns = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.turns = Turns.for_engine(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Runtime:

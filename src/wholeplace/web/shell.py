@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 
 from wholeplace import __version__
+from wholeplace.core.db import Turns
 from wholeplace.core.errors import ConfigurationError
 from wholeplace.core.settings import Settings
 from wholeplace.web.access import public
@@ -22,6 +23,7 @@ from wholeplace.web.errors import install_error_handlers
 from wholeplace.web.guard import check_csrf, guard
 from wholeplace.web.security import SecurityMiddleware
 from wholeplace.web.templating import NavigationEntry, make_templates
+from wholeplace.web.turns import TurnsMiddleware
 
 STATIC = Path(__file__).parent / "static"
 BUILT = STATIC / "dist"
@@ -39,9 +41,11 @@ def build_web_app(
     template_dirs: Iterable[Path],
     navigation: Sequence[NavigationEntry],
     disclosure_gate: Gate,
+    turns: Turns,
     background: Sequence[Callable[[FastAPI], AbstractContextManager[None]]] = (),
 ) -> FastAPI:
-    """The app; each of `background` is entered when the app starts serving and left when it stops."""
+    """The app; each of `background` is entered when the app starts serving and left when it stops, and takes
+    `turns` with the requests when it works on the database."""
     app = FastAPI(
         lifespan=_running(background),
         title="wholeplace",
@@ -72,6 +76,7 @@ def build_web_app(
 
     _mount_assets(app)
     install_error_handlers(app)
+    app.add_middleware(TurnsMiddleware, turns=turns)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.secure_cookies)
     return app
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from wholeplace.coordination.service import alerts, closure, register
+from wholeplace.core.db import Turns
 from wholeplace.core.runtime import Runtime
 from wholeplace.identity import service as identity
 from wholeplace.sources import service as sources
@@ -39,13 +40,15 @@ class WatchResult:
     failed: tuple[str, ...]  # the steps that failed, logged
 
 
-def run_once(sessions: sessionmaker[Session], *, data_dir: Path, secret: str, at: datetime) -> WatchResult:
-    """One round of the watcher, each step in a session of its own."""
+def run_once(
+    sessions: sessionmaker[Session], *, data_dir: Path, secret: str, at: datetime, turns: Turns | None = None
+) -> WatchResult:
+    """One round of the watcher, each step in a session of its own, taking `turns` with the server's requests."""
     lake = Lake.in_data_dir(data_dir)
     failed: list[str] = []
 
     def step(name: str, work: Callable[[Session], Step], otherwise: Step) -> Step:
-        with sessions() as db:
+        with turns.taken() if turns else nullcontext(), sessions() as db:
             try:
                 done = work(db)
                 db.commit()
@@ -92,6 +95,7 @@ def watching(runtime: Runtime, *, every: float) -> Iterator[None]:
                     data_dir=settings.data_dir,
                     secret=settings.effective_secret_key(),
                     at=runtime.clock(),
+                    turns=runtime.turns,
                 )
             except Exception:
                 log.exception("The watcher's round failed; the next round tries again.")
