@@ -1,0 +1,1 @@
+"""Outcomes: results, indicators and performance measures the partners own, and early warning by SPC."""
