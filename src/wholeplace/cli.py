@@ -19,6 +19,7 @@ from wholeplace.demo.cli import demo, generate
 from wholeplace.governance.agreements_cli import agreements_app
 from wholeplace.governance.cli import audit_app
 from wholeplace.identity.cli import link_app
+from wholeplace.money.cli import cba_app
 from wholeplace.outcomes.cli import outcomes_app
 from wholeplace.sources.cli import ingest, sources_app
 
@@ -40,6 +41,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(coordination_app, name="coordination")
 app.add_typer(outcomes_app, name="outcomes")
+app.add_typer(cba_app, name="cba")
 app.command("demo")(demo)
 app.command("generate")(generate)
 
