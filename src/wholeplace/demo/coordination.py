@@ -254,12 +254,14 @@ def _hold(
     now: datetime,
 ) -> None:
     held_on = _morning(date.fromisoformat(meeting["held_on"]))
-    lead_name = _full_name(db, lead)
+    lead_user = core.find_user(db, lead)
+    # In a large place another agency may have a worker of the lead's name: the lead is the one at their agency.
+    lead_is = (lead_user.full_name, lead_user.agency_id) if lead_user is not None else None
     invited = [
         meetings.Invitee(
             name=invitee["name"],
             agency_id=agencies[invitee["agency"]].id,
-            username=lead if invitee["name"] == lead_name else None,
+            username=lead if (invitee["name"], agencies[invitee["agency"]].id) == lead_is else None,
         )
         for invitee in meeting["invitees"]
     ]
@@ -383,8 +385,3 @@ def _meetings_by_plan(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 def _morning(day: date) -> datetime:
     return datetime.combine(day, time(9, 30), tzinfo=UTC)
-
-
-def _full_name(db: Session, username: str) -> str:
-    user = core.find_user(db, username)
-    return user.full_name if user is not None else username
