@@ -18,6 +18,7 @@ from wholeplace.governance import resident_views as governance_resident_views
 from wholeplace.governance import views as governance_views
 from wholeplace.governance.gate import access_decision_gate
 from wholeplace.identity import views as identity_views
+from wholeplace.outcomes import models as outcomes_models  # noqa: F401 - its tables, until it has pages
 from wholeplace.sources import api as sources_api
 from wholeplace.sources import views as sources_views
 from wholeplace.web.shell import build_web_app
