@@ -8,6 +8,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from wholeplace.coordination import caseload_views, household_views, plan_views, referral_views
+from wholeplace.coordination import settings_views as coordination_settings_views
 from wholeplace.coordination.service import watcher
 from wholeplace.core import api as core_api
 from wholeplace.core import service as core_service
@@ -51,6 +52,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             plan_views.router,
             referral_views.router,
             caseload_views.router,
+            coordination_settings_views.router,
             governance_views.router,
             governance_resident_views.router,
             oversight_views.router,
@@ -66,6 +68,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             *referral_views.NAVIGATION,
             *caseload_views.NAVIGATION,
             *plan_views.NAVIGATION,
+            *coordination_settings_views.NAVIGATION,
             *sources_views.NAVIGATION,
             *identity_views.NAVIGATION,
             *governance_views.NAVIGATION,

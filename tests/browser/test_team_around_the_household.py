@@ -1,30 +1,28 @@
-"""The team around the household in Chromium: a practitioner finds a household under a purpose and asks why they
-may see it; the lead professional builds a plan and closes another with evidence; the police refer a family and
-the council accepts. axe-core runs on every page a journey reaches.
+"""The team around the household in Chromium, on SQLite and on PostgreSQL: a practitioner finds a household
+under a purpose and asks why they may see it; the lead professional builds a plan and closes another with
+evidence; the police refer a family and the council accepts. axe-core runs on every page a journey reaches.
 
-Each journey takes its own household of the demo place, chosen from the database of the server the browser talks
-to, so that the journeys do not disturb one another."""
+Each journey takes a household of the demo place that no page has shown since the server started, chosen from
+the database of the server the browser talks to, so that the journeys do not disturb one another whatever their
+order."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from tests.browser.conftest import check_page
+from tests.browser.conftest import Served, check_page
 from tests.browser.test_sources import sign_in as sign_in_at_login
 from wholeplace.coordination.models import LeadProfessional, Plan, PlanNeed, RegisterEvent, RegisterRecord
 from wholeplace.core import service as core
-from wholeplace.core.db import transaction
-from wholeplace.core.runtime import Runtime
-from wholeplace.core.settings import Settings
+from wholeplace.governance.models import AccessLogEntry
 
 pytestmark = pytest.mark.browser
 
@@ -40,115 +38,127 @@ def sign_in(page: Page, username: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def untouched(
+    served: Served, household_id: InstrumentedAttribute[str] | InstrumentedAttribute[str | None]
+) -> ColumnElement[bool]:
+    """The household has not been shown to anyone since the server started: every page of a household asks the
+    access decision about it, so a journey that has been there has left an entry in the access log."""
+    return ~exists().where(
+        AccessLogEntry.subject_kind == "household",
+        AccessLogEntry.subject_id == household_id,
+        AccessLogEntry.position > served.log_position_at_start,
+    )
+
+
+def led_by_the_lead(db: Session, served: Served, *, open_plan: bool, with_needs: bool = False) -> str:
+    """A household Tom leads that no journey has touched; with an open plan (with needs) when asked."""
+    query = select(LeadProfessional.household_id).where(
+        LeadProfessional.username == LEAD,
+        LeadProfessional.ended_at.is_(None),
+        untouched(served, LeadProfessional.household_id),
+    )
+    if open_plan:
+        query = query.join(Plan, Plan.household_id == LeadProfessional.household_id).where(
+            Plan.status == "open"
+        )
+    if with_needs:
+        query = query.where(exists().where(PlanNeed.plan_id == Plan.id, PlanNeed.removed.is_(False)))
+    found = db.scalars(query.order_by(LeadProfessional.household_id).limit(1)).first()
+    assert found is not None, "the demo should give Tom households enough for every journey"
+    return found
+
+
 @dataclass(frozen=True)
-class Households:
-    found: str  # Tom leads it; found by family name and postcode
+class Found:
+    household_id: str  # Tom leads it
     family_name: str
     postcode: str
-    built: str  # Tom leads it, with an open plan, to which a need and an action are added
-    closed: str  # Tom leads it, with an open plan that has needs, which he closes
-    referred: str  # Vale Police know it and it has no plan; the police refer a member to the council
-    referred_person: str  # the member referred, whom the police have a record of
 
 
-def _led_with_open_plan(db: Session) -> list[str]:
-    return list(
-        db.scalars(
-            select(LeadProfessional.household_id)
-            .join(Plan, Plan.household_id == LeadProfessional.household_id)
+@pytest.fixture
+def found(team_server: Served) -> Found:
+    """A household Tom leads, and the family name and postcode of one of its records, to search by."""
+    with team_server.session() as db:
+        record = db.scalars(
+            select(RegisterRecord)
+            .join(LeadProfessional, LeadProfessional.household_id == RegisterRecord.household_id)
             .where(
-                LeadProfessional.username == LEAD, LeadProfessional.ended_at.is_(None), Plan.status == "open"
+                LeadProfessional.username == LEAD,
+                LeadProfessional.ended_at.is_(None),
+                RegisterRecord.family_name.is_not(None),
+                RegisterRecord.postcode.is_not(None),
+                untouched(team_server, RegisterRecord.household_id),
             )
-            .distinct()
-            .order_by(LeadProfessional.household_id)
-        )
-    )
+            .order_by(RegisterRecord.household_id, RegisterRecord.id)
+            .limit(1)
+        ).one()
+        assert record.household_id and record.family_name and record.postcode
+        return Found(record.household_id, record.family_name, record.postcode)
 
 
-def _has_needs(db: Session, household_id: str) -> bool:
-    return bool(
-        db.scalar(
-            select(exists().where(PlanNeed.plan_id == Plan.id, PlanNeed.removed.is_(False))).where(
-                Plan.household_id == household_id, Plan.status == "open"
+@pytest.fixture
+def to_build(team_server: Served) -> str:
+    """A household Tom leads with an open plan, to which a need and an action are added."""
+    with team_server.session() as db:
+        return led_by_the_lead(db, team_server, open_plan=True)
+
+
+@pytest.fixture
+def to_close(team_server: Served) -> str:
+    """A household Tom leads with an open plan that has needs, which he closes."""
+    with team_server.session() as db:
+        return led_by_the_lead(db, team_server, open_plan=True, with_needs=True)
+
+
+@dataclass(frozen=True)
+class Referred:
+    household_id: str  # Vale Police know it and it has no plan or lead
+    person_id: str  # the member referred, whom the police have a record of
+
+
+@pytest.fixture
+def referred(team_server: Served) -> Referred:
+    """Someone the police have a record of, so the referral names them from the police's own records."""
+    with team_server.session() as db:
+        police = core.find_agency(db, "Vale Police")
+        assert police is not None
+        record = db.scalars(
+            select(RegisterRecord)
+            .where(
+                RegisterRecord.agency_id == police.id,
+                RegisterRecord.household_id.is_not(None),
+                exists().where(
+                    RegisterEvent.agency_id == police.id,
+                    RegisterEvent.household_id == RegisterRecord.household_id,
+                ),
+                ~exists().where(Plan.household_id == RegisterRecord.household_id),
+                ~exists().where(LeadProfessional.household_id == RegisterRecord.household_id),
+                untouched(team_server, RegisterRecord.household_id),
             )
-        )
-    )
+            .order_by(RegisterRecord.household_id, RegisterRecord.id)
+            .limit(1)
+        ).one()
+        return Referred(str(record.household_id), record.person_id)
 
 
-@pytest.fixture(scope="module")
-def households(server: str, demo_data_dir: Path) -> Households:
-    runtime = Runtime.from_settings(Settings(data_dir=demo_data_dir, database_url=None))
-    try:
-        with transaction(runtime.sessions) as db:
-            led = _led_with_open_plan(db)
-            assert len(led) >= 3, "the demo should give Tom several open plans"
-            with_needs = [household for household in led if _has_needs(db, household)]
-            closed = with_needs[-1]
-            built = next(household for household in led if household != closed)
-            found_record = db.scalars(
-                select(RegisterRecord)
-                .join(LeadProfessional, LeadProfessional.household_id == RegisterRecord.household_id)
-                .where(
-                    LeadProfessional.username == LEAD,
-                    LeadProfessional.ended_at.is_(None),
-                    RegisterRecord.household_id.not_in([built, closed]),
-                    RegisterRecord.family_name.is_not(None),
-                    RegisterRecord.postcode.is_not(None),
-                )
-                .order_by(RegisterRecord.household_id, RegisterRecord.id)
-                .limit(1)
-            ).one()
-            police = core.find_agency(db, "Vale Police")
-            assert police is not None
-            # Someone the police have a record of, so the referral names them from the police's own records.
-            referred = db.scalars(
-                select(RegisterRecord)
-                .where(
-                    RegisterRecord.agency_id == police.id,
-                    RegisterRecord.household_id.is_not(None),
-                    exists().where(
-                        RegisterEvent.agency_id == police.id,
-                        RegisterEvent.household_id == RegisterRecord.household_id,
-                    ),
-                    ~exists().where(Plan.household_id == RegisterRecord.household_id),
-                    ~exists().where(LeadProfessional.household_id == RegisterRecord.household_id),
-                )
-                .order_by(RegisterRecord.household_id, RegisterRecord.id)
-                .limit(1)
-            ).one()
-            assert found_record.household_id and found_record.family_name and found_record.postcode
-            return Households(
-                found=found_record.household_id,
-                family_name=found_record.family_name,
-                postcode=found_record.postcode,
-                built=built,
-                closed=closed,
-                referred=str(referred.household_id),
-                referred_person=referred.person_id,
-            )
-    finally:
-        runtime.engine.dispose()
-
-
-def test_a_practitioner_finds_a_household_under_a_purpose_and_sees_why(
-    page: Page, households: Households
-) -> None:
+def test_a_practitioner_finds_a_household_under_a_purpose_and_sees_why(team_page: Page, found: Found) -> None:
+    page = team_page
     sign_in(page, LEAD)
     page.goto("/search")
     expect(page.get_by_role("heading", level=1)).to_have_text("Find a person or household")
     check_page(page, "team-search")
 
     page.get_by_role("radio", name="Early-help coordination").check()
-    page.get_by_label("Family name").fill(households.family_name)
-    page.get_by_label("Postcode").fill(households.postcode)
+    page.get_by_label("Family name").fill(found.family_name)
+    page.get_by_label("Postcode").fill(found.postcode)
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
-    result = page.locator(f"a[href^='/households/{households.found}?']").first
+    result = page.locator(f"a[href^='/households/{found.household_id}?']").first
     expect(result).to_be_visible()
     check_page(page, "team-search-results")
 
     result.click()
-    expect(page).to_have_url(f"/households/{households.found}?purpose=early_help")
+    expect(page).to_have_url(f"/households/{found.household_id}?purpose=early_help")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Household")
     expect(page.get_by_text("Lead professional:").first).to_contain_text(f"{LEAD_NAME}, {COUNCIL}")
     check_page(page, "team-household")
@@ -163,10 +173,8 @@ def test_a_practitioner_finds_a_household_under_a_purpose_and_sees_why(
     check_page(page, "team-why")
 
 
-def test_the_lead_professional_adds_a_need_and_an_action_to_the_plan(
-    page: Page, households: Households
-) -> None:
-    household = households.built
+def test_the_lead_professional_adds_a_need_and_an_action_to_the_plan(team_page: Page, to_build: str) -> None:
+    page, household = team_page, to_build
     sign_in(page, LEAD)
     page.goto(f"/households/{household}/plan?purpose=early_help")
     expect(page.get_by_role("heading", level=1)).to_have_text("Family plan")
@@ -220,14 +228,14 @@ def test_the_lead_professional_adds_a_need_and_an_action_to_the_plan(
     check_page(page, "team-plan-versions")
 
 
-def test_the_police_refer_a_family_and_the_council_accepts(page: Page, households: Households) -> None:
-    household = households.referred
+def test_the_police_refer_a_family_and_the_council_accepts(team_page: Page, referred: Referred) -> None:
+    page, household = team_page, referred.household_id
     sign_in(page, POLICE)
     page.goto(f"/households/{household}/referrals/new?purpose=front_door_triage&case=VP-TEST-1")
     expect(page.get_by_role("heading", level=1)).to_have_text("Make a referral")
     check_page(page, "team-referral-new")
 
-    page.locator(f"input[name='person'][value='{households.referred_person}']").check()
+    page.locator(f"input[name='person'][value='{referred.person_id}']").check()
     page.get_by_label("Which agency are you referring to?").select_option(label=COUNCIL)
     page.get_by_role("radio", name="Urgent").check()
     reason = "Officers attended a disturbance at the home; the children were present and frightened"
@@ -275,8 +283,8 @@ def test_the_police_refer_a_family_and_the_council_accepts(page: Page, household
     expect(received_row).to_contain_text("Accepted")
 
 
-def test_the_lead_professional_closes_a_plan_with_evidence(page: Page, households: Households) -> None:
-    household = households.closed
+def test_the_lead_professional_closes_a_plan_with_evidence(team_page: Page, to_close: str) -> None:
+    page, household = team_page, to_close
     sign_in(page, LEAD)
     page.goto(f"/households/{household}/plan?purpose=early_help")
     expect(page.get_by_role("heading", level=1)).to_have_text("Family plan")

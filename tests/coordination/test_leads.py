@@ -4,7 +4,7 @@ over with a reason, keeping every spell."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -152,6 +152,16 @@ def test_the_family_cannot_have_agreed_in_the_future(db: Session, clock: FakeClo
     with pytest.raises(InvalidInputError) as refused:
         _assign(db, clock, "tom", family_agreed_on=clock().date() + timedelta(days=1))
     assert refused.value.field == "family_agreed_on"
+
+
+def test_the_family_may_have_agreed_today_as_the_clock_on_the_wall_says(
+    db: Session, clock: FakeClock, tom: User
+) -> None:
+    half_past_midnight_in_london = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)  # 2 June, 00:30 summer time
+
+    lead = _assign(db, clock, "tom", family_agreed_on=date(2026, 6, 2), at=half_past_midnight_in_london)
+
+    assert lead.family_agreed_on == date(2026, 6, 2)
 
 
 def test_the_lead_must_hold_the_lead_professional_role(

@@ -20,7 +20,7 @@ from tests.support import factories
 from tests.support.agreements import in_force
 from tests.support.clock import FakeClock
 from tests.support.web import post_form, sign_in
-from wholeplace.coordination.models import Plan
+from wholeplace.coordination.models import Plan, PlanAction, PlanNeed
 from wholeplace.coordination.service import leads, meetings, plans
 from wholeplace.coordination.service.meetings import Invitee
 from wholeplace.core.models import Agency, User
@@ -378,6 +378,182 @@ def test_another_household_s_need_is_not_found(signed_in: TestClient, db: Sessio
     db.commit()
     response = signed_in.get(f"{HOME}/plan/needs/{need.id}/actions/new{WORKING}")
     assert response.status_code == 404
+
+
+def _need_with_an_action(db: Session, plan: Plan, clock: FakeClock) -> tuple[PlanNeed, PlanAction]:
+    need = plans.add_need(
+        db,
+        plan_id=plan.id,
+        outcome_area="housing",
+        description="Rent arrears",
+        goal="Keep the flat",
+        by="tom",
+        at=clock(),
+    )
+    homes = db.scalar(select(Agency).where(Agency.name == HOMES))
+    assert homes is not None
+    action = plans.add_action(
+        db,
+        need_id=need.id,
+        description="Call the landlord",
+        agency_id=homes.id,
+        worker_name="Mo",
+        worker_username=None,
+        due_on=clock().date() + timedelta(days=7),
+        by="tom",
+        at=clock(),
+    )
+    db.commit()
+    return need, action
+
+
+def test_a_need_is_removed_through_the_form_with_its_reason_kept_in_the_version(
+    signed_in: TestClient, plan: Plan, db: Session, clock: FakeClock
+) -> None:
+    need, _ = _need_with_an_action(db, plan, clock)
+    plan_page = signed_in.get(HOME + "/plan" + WORKING).text
+    path = f"{HOME}/plan/needs/{need.id}/remove"
+    assert f'href="{path}{WORKING}"' in plan_page.replace("&amp;", "&")
+    form = _text(signed_in.get(path + WORKING).text)
+    assert "Rent arrears" in form and "Call the landlord (to do)" in form
+    assert "The need's actions leave the plan with it." in form
+    done = _post(signed_in, path, {"reason": "Arrears paid off."})
+    assert done == f"{HOME}/plan{WORKING}&done=removed"
+    page = signed_in.get(done).text
+    assert "Need removed from the plan." in _text(page) and "Rent arrears" not in page
+    db.expire_all()
+    assert (
+        plans.versions(db, plan.id)[0].change == "Removed the need 'Rent arrears'. Reason: Arrears paid off."
+    )
+
+
+def test_removing_a_need_needs_a_reason(
+    signed_in: TestClient, plan: Plan, db: Session, clock: FakeClock
+) -> None:
+    need, _ = _need_with_an_action(db, plan, clock)
+    path = f"{HOME}/plan/needs/{need.id}/remove"
+    response = post_form(
+        signed_in,
+        path + WORKING,
+        {"purpose": "early_help", "case": "EH-7", "reason": " "},
+        from_page=path + WORKING,
+    )
+    assert response.status_code == 400
+    assert error_summary(response.text) == ["Enter why the need is being removed from the plan"]
+    assert 'href="#reason"' in response.text
+    db.expire_all()
+    assert not plans.get_need(db, need.id).removed
+
+
+def test_another_household_s_need_cannot_be_removed(
+    signed_in: TestClient, db: Session, clock: FakeClock
+) -> None:
+    other = plans.open_plan(
+        db, household_id="H-OTHER", family_words="Ours", family_priorities="", by="x", at=clock()
+    )
+    need = plans.add_need(
+        db, plan_id=other.id, outcome_area="housing", description="Theirs", goal="x", by="x", at=clock()
+    )
+    db.commit()
+    path = f"{HOME}/plan/needs/{need.id}/remove"
+    assert signed_in.get(path + WORKING).status_code == 404
+    response = post_form(
+        signed_in,
+        path + WORKING,
+        {"purpose": "early_help", "case": "EH-7", "reason": "x"},
+        from_page=HOME + "/plan",
+    )
+    assert response.status_code == 404
+    db.expire_all()
+    assert not plans.get_need(db, need.id).removed
+
+
+def test_a_need_of_a_closed_plan_cannot_be_removed(
+    signed_in: TestClient, plan: Plan, db: Session, clock: FakeClock
+) -> None:
+    need, _ = _need_with_an_action(db, plan, clock)
+    plan.status = "closed"
+    plans.open_plan(
+        db, household_id=HOUSEHOLD, family_words=WORDS, family_priorities="", by="tom", at=clock()
+    )
+    db.commit()
+    path = f"{HOME}/plan/needs/{need.id}/remove"
+    response = signed_in.get(path + WORKING)
+    assert response.status_code == 400
+    assert "This need is in a plan that was closed, so it cannot change." in _text(response.text)
+    refused = post_form(
+        signed_in,
+        path + WORKING,
+        {"purpose": "early_help", "case": "EH-7", "reason": "x"},
+        from_page=HOME + "/plan",
+    )
+    assert refused.status_code == 400
+    assert error_summary(refused.text)[0].startswith("This plan was closed, so it cannot change.")
+    db.expire_all()
+    assert not plans.get_need(db, need.id).removed
+
+
+def test_an_action_is_cancelled_then_reopened_from_the_plan_each_a_version(
+    signed_in: TestClient, plan: Plan, db: Session, clock: FakeClock
+) -> None:
+    _, action = _need_with_an_action(db, plan, clock)
+    status = f"{HOME}/plan/actions/{action.id}/status"
+    page = signed_in.get(HOME + "/plan" + WORKING).text
+    assert ">Mark done<" in page and ">Cancel action<" in page and ">Reopen<" not in page
+    done = _post(signed_in, status, {"status": "cancelled"}, on=HOME + "/plan")
+    assert done == f"{HOME}/plan{WORKING}&done=action_cancelled"
+    page = signed_in.get(done).text
+    assert "Action cancelled." in _text(page)
+    [row] = table(page, "Actions for Secure housing")
+    assert row[3] == "Cancelled" and row[4] == "Reopen : Call the landlord"
+    assert _post(signed_in, status, {"status": "open"}, on=HOME + "/plan").endswith("done=action_open")
+    db.expire_all()
+    assert [saved.change for saved in plans.versions(db, plan.id)[:2]] == [
+        "Reopened the action 'Call the landlord'",
+        "Cancelled the action 'Call the landlord'",
+    ]
+
+
+def test_a_done_action_is_reopened_before_it_is_cancelled_and_the_plan_says_so(
+    signed_in: TestClient, plan: Plan, db: Session, clock: FakeClock
+) -> None:
+    _, action = _need_with_an_action(db, plan, clock)
+    plans.set_action_status(db, action_id=action.id, status="done", by="tom", at=clock())
+    db.commit()
+    response = post_form(
+        signed_in,
+        f"{HOME}/plan/actions/{action.id}/status{WORKING}",
+        {"purpose": "early_help", "case": "EH-7", "status": "cancelled"},
+        from_page=HOME + "/plan" + WORKING,
+    )
+    assert response.status_code == 400
+    [problem] = error_summary(response.text)
+    assert problem.startswith("The action 'Call the landlord' is done, so it cannot be cancelled")
+    assert f'href="#action-{action.id}"' in response.text and f'id="action-{action.id}"' in response.text
+    db.expire_all()
+    assert plans.get_action(db, action.id).status == "done"
+
+
+def test_a_refusal_is_kept_in_the_access_log_and_the_change_is_not_made(
+    client: TestClient, db: Session, plan: Plan, clock: FakeClock
+) -> None:
+    need, _ = _need_with_an_action(db, plan, clock)
+    schools = db.scalar(select(Agency).where(Agency.name == SCHOOLS))
+    factories.user(db, Role.PRACTITIONER, username="teacher", at=schools)
+    db.commit()
+    assert sign_in(client, "teacher", factories.PASSWORD).status_code == 303
+    path = f"{HOME}/plan/needs/{need.id}/remove"
+    before = _entries(db)
+    assert client.get(path + WORKING).status_code == 403
+    response = post_form(
+        client, path + WORKING, {"purpose": "early_help", "case": "EH-7", "reason": "x"}, from_page="/"
+    )
+    assert response.status_code == 403
+    assert "You cannot see this household" in response.text
+    assert _entries(db) == before + 2
+    refused = db.scalars(select(AccessLogEntry).order_by(AccessLogEntry.position.desc()).limit(2)).all()
+    assert [(entry.username, entry.outcome) for entry in refused] == [("teacher", "deny")] * 2
+    assert not plans.get_need(db, need.id).removed
 
 
 def test_the_printable_plan_gives_the_family_their_words_and_who_does_what(

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from tests.support import factories
 from tests.support.clock import FakeClock
 from wholeplace.coordination import framework
-from wholeplace.coordination.framework import OutcomeArea
 from wholeplace.coordination.models import Plan, PlanAction, PlanNeed
 from wholeplace.coordination.service import plans
 from wholeplace.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -25,6 +24,7 @@ from wholeplace.core.roles import Role
 HOUSEHOLD = "H-1"
 WORDS = "We want to stay in our home and for the kids to be happy."
 PRIORITIES = "Keep the flat. Get Jay back to school."
+GONE = "The arrears are paid off."
 
 
 @pytest.fixture
@@ -140,14 +140,14 @@ def test_every_change_saves_a_version_with_a_line_saying_what_changed(
     plans.update_family_words(
         db, plan_id=plan.id, family_words=WORDS, family_priorities="Keep the flat.", by="tom", at=clock()
     )
-    plans.remove_need(db, need_id=need.id, by="tom", at=clock())
+    plans.remove_need(db, need_id=need.id, reason=GONE, by="tom", at=clock())
     assert _changes(db, plan) == [
         "Opened the plan",
         "Added the need 'Rent arrears threaten the tenancy'",
         "Added the action 'Agree a repayment plan for the arrears'",
         "Marked done the action 'Agree a repayment plan for the arrears'",
         "Updated the family's words and priorities",
-        "Removed the need 'Rent arrears threaten the tenancy'",
+        f"Removed the need 'Rent arrears threaten the tenancy'. Reason: {GONE}",
     ]
     assert plan.version == 6
     assert [saved.version for saved in plans.versions(db, plan.id)] == [6, 5, 4, 3, 2, 1]
@@ -192,7 +192,7 @@ def test_a_removed_need_leaves_the_plan_but_stays_in_earlier_versions(
     db: Session, plan: Plan, clock: FakeClock
 ) -> None:
     need = _need(db, plan, clock)
-    plans.remove_need(db, need_id=need.id, by="tom", at=clock())
+    plans.remove_need(db, need_id=need.id, reason=GONE, by="tom", at=clock())
     assert need.removed
     assert plans.contents(db, plan).needs == ()
     assert plans.version(db, plan.id, 3).snapshot["needs"] == []
@@ -228,6 +228,50 @@ def test_an_unknown_action_status_is_refused(
         plans.set_action_status(db, action_id=action.id, status="lost", by="tom", at=clock())
 
 
+def test_a_need_is_removed_only_with_a_reason(db: Session, plan: Plan, clock: FakeClock) -> None:
+    need = _need(db, plan, clock)
+    with pytest.raises(InvalidInputError) as refused:
+        plans.remove_need(db, need_id=need.id, reason="  ", by="tom", at=clock())
+    assert refused.value.field == "reason"
+    assert not need.removed
+    assert plan.version == 2
+
+
+def test_a_removed_need_cannot_be_removed_again(db: Session, plan: Plan, clock: FakeClock) -> None:
+    need = _need(db, plan, clock)
+    plans.remove_need(db, need_id=need.id, reason=GONE, by="tom", at=clock())
+    with pytest.raises(NotFoundError, match="no such need"):
+        plans.remove_need(db, need_id=need.id, reason=GONE, by="tom", at=clock())
+
+
+def test_an_action_is_cancelled_and_reopened_each_with_a_version(
+    db: Session, plan: Plan, homes: Agency, clock: FakeClock
+) -> None:
+    action = _action(db, _need(db, plan, clock), homes, clock)
+    plans.set_action_status(db, action_id=action.id, status="cancelled", by="tom", at=clock())
+    assert (action.status, action.done_on) == ("cancelled", None)
+    plans.set_action_status(db, action_id=action.id, status="open", by="tom", at=clock())
+    assert _changes(db, plan)[-2:] == [
+        "Cancelled the action 'Agree a repayment plan for the arrears'",
+        "Reopened the action 'Agree a repayment plan for the arrears'",
+    ]
+    assert (
+        plans.from_snapshot(plans.version(db, plan.id, 4).snapshot).needs[0].actions[0].status == "cancelled"
+    )
+
+
+@pytest.mark.parametrize(("first", "then"), [("done", "cancelled"), ("cancelled", "done")])
+def test_an_action_done_or_cancelled_is_reopened_before_it_changes_again(
+    db: Session, plan: Plan, homes: Agency, clock: FakeClock, first: str, then: str
+) -> None:
+    action = _action(db, _need(db, plan, clock), homes, clock)
+    plans.set_action_status(db, action_id=action.id, status=first, by="tom", at=clock())
+    with pytest.raises(ConflictError, match="Reopen it first"):
+        plans.set_action_status(db, action_id=action.id, status=then, by="tom", at=clock())
+    assert action.status == first
+    assert plan.version == 4
+
+
 # ---------------------------------------------------------------- a closed plan
 
 
@@ -239,7 +283,7 @@ def test_a_closed_plan_refuses_every_change(db: Session, plan: Plan, homes: Agen
     changes: list[Callable[[], object]] = [
         lambda: _need(db, plan, clock),
         lambda: _action(db, need, homes, clock),
-        lambda: plans.remove_need(db, need_id=need.id, by="tom", at=clock()),
+        lambda: plans.remove_need(db, need_id=need.id, reason=GONE, by="tom", at=clock()),
         lambda: plans.set_action_status(db, action_id=action.id, status="done", by="tom", at=clock()),
         lambda: plans.update_family_words(
             db, plan_id=plan.id, family_words="New", family_priorities="", by="tom", at=clock()
@@ -271,44 +315,6 @@ def test_a_need_needs_a_description_and_a_goal(db: Session, plan: Plan, clock: F
 
 def test_the_default_framework_is_the_supporting_families_outcomes(db: Session) -> None:
     assert plans.outcome_areas(db) == framework.SUPPORTING_FAMILIES
-
-
-def test_a_place_s_own_framework_replaces_the_default(db: Session, plan: Plan, clock: FakeClock) -> None:
-    own = (
-        OutcomeArea("home", "A safe home", "Somewhere to live that is safe."),
-        OutcomeArea("learning", "Learning", ""),
-    )
-    assert plans.set_outcome_areas(db, areas=own, by="admin", at=clock()) == own
-    assert plans.outcome_areas(db) == own
-    with pytest.raises(InvalidInputError):
-        _need(db, plan, clock, outcome_area="housing")
-    need = _need(db, plan, clock, outcome_area="home")
-    assert plans.contents(db, plan).needs[0].outcome_label == "A safe home"
-    assert need.outcome_area == "home"
-
-
-@pytest.mark.parametrize(
-    "areas",
-    [
-        (),
-        (OutcomeArea("home", "Home", ""), OutcomeArea("home", "House", "")),
-        (OutcomeArea("home", "Home", ""), OutcomeArea("house", "home", "")),
-        (OutcomeArea("Home Life", "Home", ""),),
-        (OutcomeArea("home", " ", ""),),
-    ],
-)
-def test_a_framework_needs_codes_and_labels_each_used_once(
-    db: Session, clock: FakeClock, areas: tuple[OutcomeArea, ...]
-) -> None:
-    with pytest.raises(InvalidInputError):
-        plans.set_outcome_areas(db, areas=areas, by="admin", at=clock())
-    assert plans.outcome_areas(db) == framework.SUPPORTING_FAMILIES
-
-
-def test_a_framework_keeps_the_areas_open_plans_use(db: Session, plan: Plan, clock: FakeClock) -> None:
-    _need(db, plan, clock, outcome_area="housing")
-    with pytest.raises(ConflictError, match="housing"):
-        plans.set_outcome_areas(db, areas=(OutcomeArea("home", "Home", ""),), by="admin", at=clock())
 
 
 def test_an_action_names_a_worker_of_its_agency(
@@ -367,7 +373,7 @@ def test_actions_of_closed_plans_and_removed_needs_are_not_overdue(
 ) -> None:
     removed = _need(db, plan, clock)
     _action(db, removed, homes, clock, due_on=clock().date())
-    plans.remove_need(db, need_id=removed.id, by="tom", at=clock())
+    plans.remove_need(db, need_id=removed.id, reason=GONE, by="tom", at=clock())
     kept = _action(db, _need(db, plan, clock), homes, clock, due_on=clock().date())
     later = clock().date() + timedelta(days=1)
     assert [one.action for one in plans.overdue_actions(db, today=later)] == [kept]

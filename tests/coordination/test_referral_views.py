@@ -236,6 +236,103 @@ def test_an_agency_at_neither_end_cannot_see_the_referral(
     assert client.get(f"/referrals/{referral.id}").status_code == 404
 
 
+def test_the_receiving_agency_reads_the_decision_behind_the_referral(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    clock: FakeClock,
+    police: Agency,
+    council: Agency,
+    officer: User,
+    worker: User,
+) -> None:
+    _agree(db, clock, police, council)
+    referral = _referral(db, settings, clock, officer, council)
+    why = f"/coordination/why/{referral.decision_position}"
+    _as(client, db, worker)
+    assert f'href="{why}"' in client.get(f"/referrals/{referral.id}").text
+    page = client.get(why)
+    assert page.status_code == 200
+    shown = _text(page.text)
+    assert f"Access-log entry {referral.decision_position}" in shown
+    assert "Referral from Testford Police:" in shown and "Outcome Permitted" in shown
+    client.cookies.clear()
+    colleague = factories.user(db, Role.PRACTITIONER, username="pc-smith", at=police)
+    _as(client, db, colleague)
+    assert client.get(why).status_code == 200
+
+
+def test_an_agency_at_neither_end_cannot_read_the_decision_behind_a_referral(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    clock: FakeClock,
+    police: Agency,
+    council: Agency,
+    officer: User,
+) -> None:
+    _agree(db, clock, police, council)
+    referral = _referral(db, settings, clock, officer, council)
+    stranger = factories.user(db, Role.PRACTITIONER, at=factories.agency(db, "Testford Homes"))
+    _as(client, db, stranger)
+    response = client.get(f"/coordination/why/{referral.decision_position}")
+    assert response.status_code == 404
+    assert "Referral from" not in response.text
+
+
+def test_a_person_the_referrer_holds_no_record_of_is_named_not_released_at_both_ends(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    clock: FakeClock,
+    police: Agency,
+    council: Agency,
+    officer: User,
+    worker: User,
+) -> None:
+    homes = factories.agency(db, "Testford Homes")
+    db.add(
+        RegisterRecord(
+            person_id="P-BEN",
+            household_id=HOUSEHOLD,
+            source="homes",
+            agency_id=homes.id,
+            record_id="T-9",
+            given_name="Ben",
+            family_name="Lovelace",
+            date_of_birth=date(2012, 5, 1),
+            given_key="ben",
+            family_key="lovelace",
+            postcode_key="TF11AA",
+        )
+    )
+    _agree(db, clock, police, council)
+    referral = referrals.make(
+        db,
+        data_dir=settings.data_dir,
+        viewer=access.viewer_of(officer),
+        person_id="P-BEN",
+        household_id=HOUSEHOLD,
+        to_agency_id=council.id,
+        purpose="early_help",
+        reason=REASON,
+        urgency="routine",
+        case_reference="",
+        at=clock(),
+    )
+    db.commit()
+    for user, row in (
+        (worker, "Name not released Testford Police Routine"),
+        (officer, "Name not released Testford Council Routine"),
+    ):
+        client.cookies.clear()
+        _as(client, db, user)
+        assert row in _text(client.get("/referrals").text)
+        page = _text(client.get(f"/referrals/{referral.id}").text)
+        assert "Person Name Name not released Date of birth Not released Address Not released" in page
+        assert "Ben" not in page
+
+
 def test_the_inbox_shows_an_alert_and_marks_it_read(
     client: TestClient,
     db: Session,

@@ -64,6 +64,8 @@ SHOWS_ANOTHER_AGENCY_S_DATA = {
     "GET /households/{household_id}/plan/needs/{need_id}/actions/new": "as above",
     "POST /households/{household_id}/plan/needs/{need_id}/actions/new": "as above",
     "POST /households/{household_id}/plan/actions/{action_id}/status": "as above",
+    "GET /households/{household_id}/plan/needs/{need_id}/remove": "as above",
+    "POST /households/{household_id}/plan/needs/{need_id}/remove": "as above",
     "GET /households/{household_id}/plan/versions": "as above",
     "GET /households/{household_id}/plan/versions/{number}": "as above",
     "GET /households/{household_id}/plan/print": "as above",
@@ -146,7 +148,7 @@ SHOWS_NO_ONE_ELSE_S_DATA = {
     "GET /governance/agreements/{reference}/v{version:int}/edit": "editing a draft",
     "POST /governance/agreements/{reference}/v{version:int}/edit": "editing a draft",
     "POST /governance/agreements/{reference}/v{version:int}/{action}": "activating, suspending, expiring",
-    "GET /coordination/why/{position}": "the viewer's own access-log entry",
+    "GET /coordination/why/{position}": "the viewer's own log entry, or the decision behind a referral it is party to",
     "GET /referrals": "referrals, each showing only what its own logged decision released",
     "GET /referrals/{referral_id}": "as above",
     "POST /referrals/{referral_id}": "accepting, declining or withdrawing a referral",
@@ -155,6 +157,10 @@ SHOWS_NO_ONE_ELSE_S_DATA = {
     "GET /caseload": "the worker's households by opaque id, with coordination's own plans and actions",
     "GET /caseload/team": "counts of households and actions for each member of the manager's team",
     "GET /outcome-claims": "counts of coordination's own closed plans and needs",
+    "GET /coordination/settings": "the place's coordination settings: no one's records",
+    "GET /coordination/settings/{key}": "as above",
+    "POST /coordination/settings/{key}": "changing a setting",
+    "POST /coordination/settings/{key}/reset": "returning a setting to its default",
 }
 
 

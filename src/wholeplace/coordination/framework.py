@@ -1,13 +1,17 @@
 """The defaults a place starts from and may change (coordination_setting): the outcomes framework a plan's
 needs are coded to, the events significant enough to alert on, the response times for referrals, how long
-after closure an outcome is checked, and what each check looks for in the linked data. Plain data, no database.
+after closure an outcome is checked, and what each check looks for in the linked data; and the local time its
+workers read. Plain data, no database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from wholeplace.core.roles import Sector
+
+LOCAL_TIME = ZoneInfo("Europe/London")  # the time and day a worker reads on the clock on their wall
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from wholeplace.coordination.service import access, finding, household_view, register
+from wholeplace.coordination.framework import LOCAL_TIME
+from wholeplace.coordination.service import access, finding, household_view, referrals, register
 from wholeplace.core.errors import InvalidInputError, NotFoundError
 from wholeplace.core.roles import Role
 from wholeplace.governance import vocabulary
@@ -34,7 +34,6 @@ CASEWORK = (Role.PRACTITIONER, Role.LEAD_PROFESSIONAL)
 NAVIGATION = [NavigationEntry("Find a person or household", "/search", frozenset(CASEWORK))]
 # Agreeing one plan and one lead professional with a family is what early help is for.
 DEFAULT_PURPOSE = "early_help"
-LOCAL_TIME = ZoneInfo("Europe/London")
 SEARCHED = ("given_name", "family_name", "postcode", "identifier")
 DATE_PARTS = ("day", "month", "year")
 FOUND_CATEGORIES = ("identity", "contact")
@@ -321,9 +320,13 @@ class CategoryOutcome:
 @router.get("/coordination/why/{position}", response_class=HTMLResponse)
 @allow(*CASEWORK)
 def why_page(request: Request, db: Db, viewer: CurrentViewer, position: int, panel: str = "") -> Response:
-    """The viewer's own access-log entry behind a page: what was asked, what the decision released and why."""
+    """The access-log entry behind a page: what was asked, what the decision released and why. A viewer reads
+    their own entries, and the decision behind a referral their agency made or received."""
     found = log.entry(db, position)
-    if found is None or found.username != viewer.username:
+    if found is None or not (
+        found.username == viewer.username
+        or referrals.decided_for(db, position=position, agency_id=access.agency_id_of(db, viewer))
+    ):
         raise NotFoundError(
             "There is no decision of yours with that number.", fix="Open the page again and follow its link."
         )

@@ -7,24 +7,25 @@ name, and its named worker, are shown only as that decision allows."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
+from wholeplace.coordination.framework import LOCAL_TIME
 from wholeplace.coordination.models import LeadProfessional, Meeting, Plan, PlanNeed
 from wholeplace.coordination.service import access, leads, meetings, plans
 from wholeplace.coordination.service.meetings import ActionInput, DecisionInput, Invitee
 from wholeplace.core import service as core
-from wholeplace.core.errors import NotFoundError, WholeplaceError
+from wholeplace.core.errors import ConflictError, NotFoundError, WholeplaceError
 from wholeplace.core.models import User
 from wholeplace.core.roles import Role
 from wholeplace.governance.decision import Subject
@@ -39,7 +40,6 @@ CATEGORIES = ("involvement", "involvement_detail")
 # Agreeing one plan and one lead professional with a family is what early help is for.
 DEFAULT_PURPOSE = "early_help"
 HOUSEHOLD = "/households/{household_id}"
-LOCAL_TIME = ZoneInfo("Europe/London")
 DATE_PARTS = ("day", "month", "year")
 DECISION_ROWS = 3
 GUEST_ROWS = 3
@@ -52,15 +52,15 @@ DONE = {
     "words": "The family's words saved",
     "need": "Need added to the plan",
     "action": "Action added to the plan",
-    "status": "Action updated",
+    "action_done": "Action marked done",
+    "action_cancelled": "Action cancelled",
+    "action_open": "Action reopened",
+    "removed": "Need removed from the plan",
     "arranged": "Meeting arranged",
     "recorded": "Meeting recorded",
     "closed": "Plan closed: each achieved outcome will be checked to see that it lasted",
 }
 MEETING_STATUSES = {"planned": "Planned", "held": "Held"}
-
-router = APIRouter()
-
 
 # ---------------------------------------------------------------- the household as the decision lets it be seen
 
@@ -113,10 +113,44 @@ def _working(params: Mapping[str, Any]) -> access.Working:
     return access.Working(purpose=purpose, case_reference=str(params.get("case") or "").strip())
 
 
+class _RefusedError(Exception):
+    """The access decision refused the viewer the household: the page saying so, to answer the request with."""
+
+    def __init__(self, page: Response) -> None:
+        super().__init__("the access decision refused the household")
+        self.page = page
+
+
+class _HouseholdRoute(APIRoute):
+    """A route about one household answers a refusal of the access decision with the refusal's page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except _RefusedError as refused:
+                return refused.page
+
+        return answer
+
+
+async def _working_of(request: Request) -> access.Working:
+    """The purpose and case the practitioner works under: a form carries them, or else the page's address."""
+    return _working(await request.form() if request.method == "POST" else request.query_params)
+
+
 def _seen(
-    request: Request, db: Session, viewer: Viewer, household_id: str, working: access.Working, now: datetime
-) -> _Household | Response:
-    """Ask the access decision once for the page; the household as it may be seen, or the refusal."""
+    request: Request,
+    db: Db,
+    now: Now,
+    viewer: CurrentViewer,
+    household_id: str,
+    working: Annotated[access.Working, Depends(_working_of)],
+) -> _Household:
+    """Ask the access decision once for the page; the household as it may be seen. A refusal is committed to
+    the access log here, since the request ends in the refusal's page rather than the route."""
     sight = access.see(
         db,
         data_dir=request.app.state.settings.data_dir,
@@ -127,15 +161,20 @@ def _seen(
         at=now,
     )
     if not sight.permitted:
+        db.commit()
         context = {
             "title": "You cannot see this household's plan",
             "reason": sight.reason("involvement"),
             "position": sight.position,
             "back": "/",
         }
-        return render(request, "disclosure_denied.html", context, status_code=403)
+        raise _RefusedError(render(request, "disclosure_denied.html", context, status_code=403))
     lead = leads.current(db, household_id)
     return _Household(household_id, working, sight, _lead(db, lead) if lead is not None else None)
+
+
+Household = Annotated[_Household, Depends(_seen)]
+router = APIRouter(route_class=_HouseholdRoute)
 
 
 def _lead(db: Session, spell: LeadProfessional) -> _Lead:
@@ -179,31 +218,26 @@ def _page(
 
 @router.get(HOUSEHOLD + "/lead", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def lead_page(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str, done: str = ""
-) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    return _lead_page(request, db, seen, values={}, done=DONE.get(done, ""))
+def lead_page(request: Request, db: Db, household: Household, done: str = "") -> Response:
+    return _lead_page(request, db, household, values={}, done=DONE.get(done, ""))
 
 
 @router.post(HOUSEHOLD + "/lead/assign", response_class=HTMLResponse)
 @allow(*CASEWORK)
 def assign_lead(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household_id: str
+    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household: Household
 ) -> Response:
     """Make someone the household's lead professional, with the family's agreement."""
-    return _change_lead(request, db, now, viewer, data, household_id, handing_over=False)
+    return _change_lead(request, db, now, viewer, data, household, handing_over=False)
 
 
 @router.post(HOUSEHOLD + "/lead/handover", response_class=HTMLResponse)
 @allow(*CASEWORK)
 def hand_over_lead(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household_id: str
+    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household: Household
 ) -> Response:
     """Hand the household over to another lead professional, with the reason and the family's agreement."""
-    return _change_lead(request, db, now, viewer, data, household_id, handing_over=True)
+    return _change_lead(request, db, now, viewer, data, household, handing_over=True)
 
 
 def _change_lead(
@@ -212,13 +246,10 @@ def _change_lead(
     now: datetime,
     viewer: Viewer,
     data: FormData,
-    household_id: str,
+    household: _Household,
     *,
     handing_over: bool,
 ) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(data), now)
-    if isinstance(seen, Response):
-        return seen
     values = _values(data, "username", "family_agreement", "handover_reason", dates=("agreed",))
     errors: dict[str, str] = {}
     if not values["username"]:
@@ -229,14 +260,14 @@ def _change_lead(
     if handing_over and not values["handover_reason"]:
         errors["handover_reason"] = "Enter why the lead professional is changing"
     if errors or agreed_on is None:
-        return _lead_page(request, db, seen, values=values, errors=errors)
+        return _lead_page(request, db, household, values=values, errors=errors)
     fields = {"family_agreed_on": "agreed-day", "to_username": "username"}
     try:
         with db.begin_nested():
             if handing_over:
                 leads.hand_over(
                     db,
-                    household_id=household_id,
+                    household_id=household.id,
                     to_username=values["username"],
                     reason=values["handover_reason"],
                     family_agreed_on=agreed_on,
@@ -247,7 +278,7 @@ def _change_lead(
             else:
                 leads.assign(
                     db,
-                    household_id=household_id,
+                    household_id=household.id,
                     username=values["username"],
                     family_agreed_on=agreed_on,
                     family_agreement=values["family_agreement"],
@@ -256,9 +287,9 @@ def _change_lead(
                 )
     except WholeplaceError as error:
         errors = {_field_of(error, values, fields, default="username"): str(error)}
-        return _lead_page(request, db, seen, values=values, errors=errors)
+        return _lead_page(request, db, household, values=values, errors=errors)
     done = "handed_over" if handing_over else "assigned"
-    return RedirectResponse(seen.link("/lead", done=done), status_code=303)
+    return RedirectResponse(household.link("/lead", done=done), status_code=303)
 
 
 def _lead_page(
@@ -288,53 +319,54 @@ def _lead_page(
 
 @router.get(HOUSEHOLD + "/plan", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def plan_page(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str, done: str = ""
+def plan_page(request: Request, db: Db, now: Now, household: Household, done: str = "") -> Response:
+    return _plan_page(request, db, household, now=now, done=DONE.get(done, ""))
+
+
+def _plan_page(
+    request: Request,
+    db: Session,
+    household: _Household,
+    *,
+    now: datetime,
+    done: str = "",
+    errors: Mapping[str, str] | None = None,
 ) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    plan = plans.plan_of(db, household_id)
+    plan = plans.plan_of(db, household.id)
     context = {
         "plan": plan,
         "contents": plans.contents(db, plan) if plan is not None else None,
         "today": now.date(),
-        "done": DONE.get(done, ""),
+        "done": done,
         "statuses": plans.ACTION_STATUSES,
         "opened_by": _name_of(db, plan.opened_by) if plan is not None else "",
     }
-    return _page(request, seen, "coordination/plan.html", "Family plan", context)
+    return _page(request, household, "coordination/plan.html", "Family plan", context, errors=errors)
 
 
 @router.get(HOUSEHOLD + "/plan/new", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def new_plan_page(request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    if plans.open_plan_of(db, household_id) is not None:
-        return RedirectResponse(seen.link("/plan"), status_code=303)
-    return _words_page(request, seen, values={}, opening=True)
+def new_plan_page(request: Request, db: Db, household: Household) -> Response:
+    if plans.open_plan_of(db, household.id) is not None:
+        return RedirectResponse(household.link("/plan"), status_code=303)
+    return _words_page(request, household, values={}, opening=True)
 
 
 @router.post(HOUSEHOLD + "/plan/new", response_class=HTMLResponse)
 @allow(*CASEWORK)
 def open_plan(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household_id: str
+    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household: Household
 ) -> Response:
     """Open the household's shared plan with the family's own words and priorities."""
-    seen = _seen(request, db, viewer, household_id, _working(data), now)
-    if isinstance(seen, Response):
-        return seen
     values = _values(data, "family_words", "family_priorities")
     if not values["family_words"]:
         errors = {"family_words": "Enter what the family says they want, in their own words"}
-        return _words_page(request, seen, values=values, opening=True, errors=errors)
+        return _words_page(request, household, values=values, opening=True, errors=errors)
     try:
         with db.begin_nested():
             plans.open_plan(
                 db,
-                household_id=household_id,
+                household_id=household.id,
                 family_words=values["family_words"],
                 family_priorities=values["family_priorities"],
                 by=viewer.username,
@@ -342,33 +374,25 @@ def open_plan(
             )
     except WholeplaceError as error:
         errors = {_field_of(error, values, {}, default="family_words"): str(error)}
-        return _words_page(request, seen, values=values, opening=True, errors=errors)
-    return RedirectResponse(seen.link("/plan", done="opened"), status_code=303)
+        return _words_page(request, household, values=values, opening=True, errors=errors)
+    return RedirectResponse(household.link("/plan", done="opened"), status_code=303)
 
 
 @router.get(HOUSEHOLD + "/plan/family", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def family_words_page(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str
-) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    plan = _open_plan(db, household_id)
+def family_words_page(request: Request, db: Db, household: Household) -> Response:
+    plan = _open_plan(db, household.id)
     values = {"family_words": plan.family_words, "family_priorities": plan.family_priorities}
-    return _words_page(request, seen, values=values, opening=False)
+    return _words_page(request, household, values=values, opening=False)
 
 
 @router.post(HOUSEHOLD + "/plan/family", response_class=HTMLResponse)
 @allow(*CASEWORK)
 def change_family_words(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household_id: str
+    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household: Household
 ) -> Response:
     """Change the family's words and priorities; the plan keeps the version before."""
-    seen = _seen(request, db, viewer, household_id, _working(data), now)
-    if isinstance(seen, Response):
-        return seen
-    plan = _open_plan(db, household_id)
+    plan = _open_plan(db, household.id)
     values = _values(data, "family_words", "family_priorities")
     try:
         with db.begin_nested():
@@ -382,8 +406,8 @@ def change_family_words(
             )
     except WholeplaceError as error:
         errors = {_field_of(error, values, {}, default="family_words"): str(error)}
-        return _words_page(request, seen, values=values, opening=False, errors=errors)
-    return RedirectResponse(seen.link("/plan", done="words"), status_code=303)
+        return _words_page(request, household, values=values, opening=False, errors=errors)
+    return RedirectResponse(household.link("/plan", done="words"), status_code=303)
 
 
 def _words_page(
@@ -401,24 +425,18 @@ def _words_page(
 
 @router.get(HOUSEHOLD + "/plan/needs/new", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def new_need_page(request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    _open_plan(db, household_id)
-    return _need_page(request, db, seen, values={})
+def new_need_page(request: Request, db: Db, household: Household) -> Response:
+    _open_plan(db, household.id)
+    return _need_page(request, db, household, values={})
 
 
 @router.post(HOUSEHOLD + "/plan/needs/new", response_class=HTMLResponse)
 @allow(*CASEWORK)
 def add_need(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household_id: str
+    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household: Household
 ) -> Response:
     """Add a need, coded to one of the place's outcome areas, with its goal."""
-    seen = _seen(request, db, viewer, household_id, _working(data), now)
-    if isinstance(seen, Response):
-        return seen
-    plan = _open_plan(db, household_id)
+    plan = _open_plan(db, household.id)
     values = _values(data, "outcome_area", "description", "goal")
     errors = _missing(
         values,
@@ -427,7 +445,7 @@ def add_need(
         goal="Enter the goal for this need",
     )
     if errors:
-        return _need_page(request, db, seen, values=values, errors=errors)
+        return _need_page(request, db, household, values=values, errors=errors)
     try:
         with db.begin_nested():
             plans.add_need(
@@ -441,8 +459,8 @@ def add_need(
             )
     except WholeplaceError as error:
         errors = {_field_of(error, values, {}, default="outcome_area"): str(error)}
-        return _need_page(request, db, seen, values=values, errors=errors)
-    return RedirectResponse(seen.link("/plan", done="need"), status_code=303)
+        return _need_page(request, db, household, values=values, errors=errors)
+    return RedirectResponse(household.link("/plan", done="need"), status_code=303)
 
 
 def _need_page(
@@ -459,14 +477,9 @@ def _need_page(
 
 @router.get(HOUSEHOLD + "/plan/needs/{need_id}/actions/new", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def new_action_page(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str, need_id: uuid.UUID
-) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    need = _need_of(db, household_id, need_id)
-    return _action_page(request, db, seen, need, values={})
+def new_action_page(request: Request, db: Db, household: Household, need_id: uuid.UUID) -> Response:
+    need = _need_of(db, household.id, need_id)
+    return _action_page(request, db, household, need, values={})
 
 
 @router.post(HOUSEHOLD + "/plan/needs/{need_id}/actions/new", response_class=HTMLResponse)
@@ -477,14 +490,11 @@ def add_action(
     now: Now,
     viewer: CurrentViewer,
     data: Form,
-    household_id: str,
+    household: Household,
     need_id: uuid.UUID,
 ) -> Response:
     """Add what an agency's named worker will do towards the need, and by when."""
-    seen = _seen(request, db, viewer, household_id, _working(data), now)
-    if isinstance(seen, Response):
-        return seen
-    need = _need_of(db, household_id, need_id)
+    need = _need_of(db, household.id, need_id)
     values = _values(data, "description", "agency", "worker_username", "worker_name", dates=("due",))
     errors = _missing(
         values, description="Enter what will be done", agency="Select the agency that will do it"
@@ -493,7 +503,7 @@ def add_action(
     worker_name = _worker_name(db, values, errors, "worker_username", "worker_name")
     due_on = _date_from(values, errors, "due", "the due date")
     if errors or agency_id is None or due_on is None:
-        return _action_page(request, db, seen, need, values=values, errors=errors)
+        return _action_page(request, db, household, need, values=values, errors=errors)
     fields = {"due_on": "due-day", "agency_id": "agency"}
     try:
         with db.begin_nested():
@@ -510,8 +520,8 @@ def add_action(
             )
     except WholeplaceError as error:
         errors = {_field_of(error, values, fields, default="description"): str(error)}
-        return _action_page(request, db, seen, need, values=values, errors=errors)
-    return RedirectResponse(seen.link("/plan", done="action"), status_code=303)
+        return _action_page(request, db, household, need, values=values, errors=errors)
+    return RedirectResponse(household.link("/plan", done="action"), status_code=303)
 
 
 def _action_page(
@@ -533,6 +543,63 @@ def _action_page(
     return _page(request, household, "coordination/plan_action.html", "Add an action", context, errors=errors)
 
 
+@router.get(HOUSEHOLD + "/plan/needs/{need_id}/remove", response_class=HTMLResponse)
+@allow(*CASEWORK)
+def remove_need_page(request: Request, db: Db, household: Household, need_id: uuid.UUID) -> Response:
+    need = _need_of(db, household.id, need_id)
+    if _open_plan(db, household.id).id != need.plan_id:
+        raise ConflictError(
+            "This need is in a plan that was closed, so it cannot change.", fix="Go back to the plan."
+        )
+    return _remove_page(request, db, household, need, values={})
+
+
+@router.post(HOUSEHOLD + "/plan/needs/{need_id}/remove", response_class=HTMLResponse)
+@allow(*CASEWORK)
+def remove_need(
+    request: Request,
+    db: Db,
+    now: Now,
+    viewer: CurrentViewer,
+    data: Form,
+    household: Household,
+    need_id: uuid.UUID,
+) -> Response:
+    """Take a need out of the plan, with the reason; the plan's versions keep both."""
+    need = _need_of(db, household.id, need_id)
+    values = _values(data, "reason")
+    errors = _missing(values, reason="Enter why the need is being removed from the plan")
+    if errors:
+        return _remove_page(request, db, household, need, values=values, errors=errors)
+    try:
+        with db.begin_nested():
+            plans.remove_need(db, need_id=need.id, reason=values["reason"], by=viewer.username, at=now)
+    except WholeplaceError as error:
+        errors = {_field_of(error, values, {}, default="reason"): str(error)}
+        return _remove_page(request, db, household, need, values=values, errors=errors)
+    return RedirectResponse(household.link("/plan", done="removed"), status_code=303)
+
+
+def _remove_page(
+    request: Request,
+    db: Session,
+    household: _Household,
+    need: PlanNeed,
+    *,
+    values: Mapping[str, str],
+    errors: Mapping[str, str] | None = None,
+) -> Response:
+    context = {
+        "values": values,
+        "need": need,
+        "outcome": plans.outcome_label(plans.outcome_areas(db), need.outcome_area),
+        "actions": plans.actions_of(db, need.id),
+        "statuses": plans.ACTION_STATUSES,
+    }
+    title = "Remove a need from the plan"
+    return _page(request, household, "coordination/plan_need_remove.html", title, context, errors=errors)
+
+
 @router.post(HOUSEHOLD + "/plan/actions/{action_id}/status", response_class=HTMLResponse)
 @allow(*CASEWORK)
 def change_action_status(
@@ -541,39 +608,34 @@ def change_action_status(
     now: Now,
     viewer: CurrentViewer,
     data: Form,
-    household_id: str,
+    household: Household,
     action_id: uuid.UUID,
 ) -> Response:
-    """Mark an action done (or cancelled, or to do again)."""
-    seen = _seen(request, db, viewer, household_id, _working(data), now)
-    if isinstance(seen, Response):
-        return seen
+    """Mark an action done or cancel it, or reopen one done or cancelled."""
     action = plans.get_action(db, action_id)
-    _need_of(db, household_id, action.need_id)
-    plans.set_action_status(db, action_id=action.id, status=field(data, "status"), by=viewer.username, at=now)
-    return RedirectResponse(seen.link("/plan", done="status"), status_code=303)
+    _need_of(db, household.id, action.need_id)
+    status = field(data, "status")
+    try:
+        with db.begin_nested():
+            plans.set_action_status(db, action_id=action.id, status=status, by=viewer.username, at=now)
+    except WholeplaceError as error:
+        errors = {f"action-{action.id}": str(error)}
+        return _plan_page(request, db, household, now=now, errors=errors)
+    return RedirectResponse(household.link("/plan", done=f"action_{status}"), status_code=303)
 
 
 @router.get(HOUSEHOLD + "/plan/versions", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def versions_page(request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    plan = _plan(db, household_id)
+def versions_page(request: Request, db: Db, household: Household) -> Response:
+    plan = _plan(db, household.id)
     context = {"plan": plan, "versions": plans.versions(db, plan.id), "name_of": _names(db)}
-    return _page(request, seen, "coordination/plan_versions.html", "Versions of the plan", context)
+    return _page(request, household, "coordination/plan_versions.html", "Versions of the plan", context)
 
 
 @router.get(HOUSEHOLD + "/plan/versions/{number}", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def version_page(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str, number: int
-) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    plan = _plan(db, household_id)
+def version_page(request: Request, db: Db, now: Now, household: Household, number: int) -> Response:
+    plan = _plan(db, household.id)
     saved = plans.version(db, plan.id, number)
     context = {
         "plan": plan,
@@ -583,25 +645,24 @@ def version_page(
         "statuses": plans.ACTION_STATUSES,
         "today": now.date(),
     }
-    return _page(request, seen, "coordination/plan_version.html", f"Version {number} of the plan", context)
+    return _page(
+        request, household, "coordination/plan_version.html", f"Version {number} of the plan", context
+    )
 
 
 @router.get(HOUSEHOLD + "/plan/print", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def printable_plan(request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str) -> Response:
+def printable_plan(request: Request, db: Db, now: Now, household: Household) -> Response:
     """The plan for the family to keep: their words, each need's goal, who will do what by when, and who
     their lead professional is."""
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    plan = _plan(db, household_id)
+    plan = _plan(db, household.id)
     context = {
         "plan": plan,
         "contents": plans.contents(db, plan),
         "plan_changed": plans.version(db, plan.id, plan.version).saved_at.date(),
         "today": now.date(),
     }
-    return _page(request, seen, "coordination/plan_print.html", "Your family plan", context)
+    return _page(request, household, "coordination/plan_print.html", "Your family plan", context)
 
 
 def _plan(db: Session, household_id: str) -> Plan:
@@ -635,24 +696,16 @@ def _need_of(db: Session, household_id: str, need_id: uuid.UUID) -> PlanNeed:
 
 @router.get(HOUSEHOLD + "/meetings", response_class=HTMLResponse)
 @allow(*CASEWORK)
-def meetings_page(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, household_id: str, done: str = ""
-) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    return _meetings_page(request, db, seen, values={}, done=DONE.get(done, ""))
+def meetings_page(request: Request, db: Db, household: Household, done: str = "") -> Response:
+    return _meetings_page(request, db, household, values={}, done=DONE.get(done, ""))
 
 
 @router.post(HOUSEHOLD + "/meetings", response_class=HTMLResponse)
 @allow(*CASEWORK)
 def arrange_meeting(
-    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household_id: str
+    request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form, household: Household
 ) -> Response:
     """Arrange a meeting about the household, with the people invited to it."""
-    seen = _seen(request, db, viewer, household_id, _working(data), now)
-    if isinstance(seen, Response):
-        return seen
     guests = [f"guest-{row}-{part}" for row in range(1, GUEST_ROWS + 1) for part in ("name", "agency")]
     values: dict[str, Any] = _values(data, "kind", "held-time", *guests, dates=("held",))
     values["staff"] = [str(value) for value in data.getlist("staff")]
@@ -664,12 +717,12 @@ def arrange_meeting(
     if not errors and not invitees:
         errors["staff"] = "Choose who is invited, or type the name and agency of someone else"
     if errors or held_on is None:
-        return _meetings_page(request, db, seen, values=values, errors=errors)
+        return _meetings_page(request, db, household, values=values, errors=errors)
     try:
         with db.begin_nested():
             meeting = meetings.arrange(
                 db,
-                household_id=household_id,
+                household_id=household.id,
                 kind=values["kind"],
                 held_on=held_on,
                 invitees=invitees,
@@ -678,8 +731,8 @@ def arrange_meeting(
             )
     except WholeplaceError as error:
         errors = {_field_of(error, values, {"invitees": "staff"}, default="kind"): str(error)}
-        return _meetings_page(request, db, seen, values=values, errors=errors)
-    return RedirectResponse(seen.link(f"/meetings/{meeting.id}", done="arranged"), status_code=303)
+        return _meetings_page(request, db, household, values=values, errors=errors)
+    return RedirectResponse(household.link(f"/meetings/{meeting.id}", done="arranged"), status_code=303)
 
 
 def _invitees(db: Session, values: Mapping[str, Any], errors: dict[str, str]) -> list[Invitee]:
@@ -734,16 +787,12 @@ def meeting_page(
     request: Request,
     db: Db,
     now: Now,
-    viewer: CurrentViewer,
-    household_id: str,
+    household: Household,
     meeting_id: uuid.UUID,
     done: str = "",
 ) -> Response:
-    seen = _seen(request, db, viewer, household_id, _working(request.query_params), now)
-    if isinstance(seen, Response):
-        return seen
-    meeting = _meeting_of(db, household_id, meeting_id)
-    return _meeting_page(request, db, seen, meeting, now=now, values={}, done=DONE.get(done, ""))
+    meeting = _meeting_of(db, household.id, meeting_id)
+    return _meeting_page(request, db, household, meeting, now=now, values={}, done=DONE.get(done, ""))
 
 
 @router.post(HOUSEHOLD + "/meetings/{meeting_id}", response_class=HTMLResponse)
@@ -754,14 +803,11 @@ def record_meeting(
     now: Now,
     viewer: CurrentViewer,
     data: Form,
-    household_id: str,
+    household: Household,
     meeting_id: uuid.UUID,
 ) -> Response:
     """Record who came, the notes and the decisions; a decision given a need becomes an action in the plan."""
-    seen = _seen(request, db, viewer, household_id, _working(data), now)
-    if isinstance(seen, Response):
-        return seen
-    meeting = _meeting_of(db, household_id, meeting_id)
+    meeting = _meeting_of(db, household.id, meeting_id)
     rows = [
         f"decision-{row}{part}"
         for row in range(1, DECISION_ROWS + 1)
@@ -775,10 +821,10 @@ def record_meeting(
     decisions = [
         decision
         for row in range(1, DECISION_ROWS + 1)
-        if (decision := _decision(db, household_id, values, errors, row)) is not None
+        if (decision := _decision(db, household.id, values, errors, row)) is not None
     ]
     if errors:
-        return _meeting_page(request, db, seen, meeting, now=now, values=values, errors=errors)
+        return _meeting_page(request, db, household, meeting, now=now, values=values, errors=errors)
     try:
         with db.begin_nested():
             meetings.record(
@@ -792,8 +838,8 @@ def record_meeting(
             )
     except WholeplaceError as error:
         errors = {_field_of(error, values, {}, default="notes"): str(error)}
-        return _meeting_page(request, db, seen, meeting, now=now, values=values, errors=errors)
-    return RedirectResponse(seen.link(f"/meetings/{meeting.id}", done="recorded"), status_code=303)
+        return _meeting_page(request, db, household, meeting, now=now, values=values, errors=errors)
+    return RedirectResponse(household.link(f"/meetings/{meeting.id}", done="recorded"), status_code=303)
 
 
 def _attendance(

@@ -401,7 +401,7 @@ def _shared(db: Session) -> dict[str, Any]:
 
 
 def _local(moment: datetime | None) -> str:
-    return "" if moment is None else moment.astimezone(referrals.LOCAL_TIME).strftime("%-d %B %Y, %H:%M")
+    return "" if moment is None else moment.astimezone(framework.LOCAL_TIME).strftime("%-d %B %Y, %H:%M")
 
 
 def _day(value: date | None) -> str:

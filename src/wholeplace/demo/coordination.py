@@ -34,6 +34,7 @@ from wholeplace.core import service as core
 from wholeplace.core.models import Agency
 from wholeplace.core.roles import Role
 from wholeplace.demo.governance import COUNCIL, POLICE
+from wholeplace.governance.service import consent
 from wholeplace.identity import service as identity
 from wholeplace.sources.lake import Lake
 
@@ -351,8 +352,9 @@ def _referral(db: Session, *, data_dir: Path, now: datetime) -> None:
 
 
 def _known_to(db: Session, agency_id: Any) -> tuple[str | None, str | None]:
-    """Someone in a household without a plan, in whose records the police noted a domestic-abuse incident."""
-    found = db.execute(
+    """Someone in a household without a plan, in whose records the police noted a domestic-abuse incident, and
+    who has recorded no choice about sharing (an objection would rightly stop the referral)."""
+    candidates = db.execute(
         select(RegisterEvent.person_id, RegisterEvent.household_id)
         .where(
             RegisterEvent.agency_id == agency_id,
@@ -361,9 +363,11 @@ def _known_to(db: Session, agency_id: Any) -> tuple[str | None, str | None]:
             RegisterEvent.household_id.not_in(select(Plan.household_id)),
         )
         .order_by(RegisterEvent.occurred_on.desc(), RegisterEvent.person_id)
-        .limit(1)
-    ).first()
-    return (found[0], found[1]) if found else (None, None)
+    ).all()
+    for person, household in candidates:
+        if not consent.choices_of(db, [person]):
+            return person, household
+    return None, None
 
 
 # ---------------------------------------------------------------- files and small things

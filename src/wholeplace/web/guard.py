@@ -53,6 +53,10 @@ def guard(request: Request, db: Session = Depends(database, scope="function")) -
     A refusal commits what the checks recorded (ended sessions, security events) before it is raised,
     so the log keeps it while the route itself changes nothing.
     """
+    # Read on the request's own connection, for its pages: a page rendered while its transaction holds a lock
+    # (the access log's head) must not wait for a second connection that the requests waiting on it all hold.
+    place = service.get_place(db)
+    request.state.place_name = place.name if place is not None else None
     try:
         _admit(request, db)
     except (RefusedError, SignInRequiredError):

@@ -76,7 +76,7 @@ def render(
     navigation = [entry for entry in state.navigation if entry.shown_to(viewer)]
     page: dict[str, Any] = {
         "viewer": viewer,
-        "place_name": state.place_name(),
+        "place_name": getattr(request.state, "place_name", None) or state.place_name(),
         "navigation": [
             {"text": entry.label, "href": entry.href, "active": _is_current(request, entry.href)}
             for entry in navigation

@@ -26,7 +26,6 @@ from wholeplace.coordination.models import (
     LeadProfessional,
     Meeting,
     MeetingInvitee,
-    PlaceSetting,
     Plan,
     PlanAction,
     PlanNeed,
@@ -35,7 +34,7 @@ from wholeplace.coordination.models import (
     RegisterInvolvement,
     RegisterState,
 )
-from wholeplace.coordination.service import access
+from wholeplace.coordination.service import access, settings
 from wholeplace.core import service as core
 from wholeplace.core.errors import NotFoundError
 from wholeplace.core.models import User
@@ -45,7 +44,6 @@ from wholeplace.sources import service as sources
 
 SCAN_ROW = 1
 PURPOSE = "early_help"  # alerts serve the workers coordinating help around a household
-SIGNIFICANT_EVENTS_SETTING = "significant_events"
 NEW_INVOLVEMENT, SIGNIFICANT_EVENT = "new_involvement", "significant_event"
 NO_BATCHES = datetime(1970, 1, 1, tzinfo=UTC)
 INBOX_SIZE = 200
@@ -183,16 +181,8 @@ def _registered_to(db: Session) -> datetime | None:
 
 
 def significant_events(db: Session) -> dict[str, str]:
-    """The event types that alert, with how an alert names them: the place's own, else the defaults."""
-    setting = db.get(PlaceSetting, SIGNIFICANT_EVENTS_SETTING)
-    if setting is None:
-        return dict(framework.SIGNIFICANT_EVENTS)
-    if isinstance(setting.value, dict):
-        return {str(code): str(label) for code, label in setting.value.items()}
-    return {
-        str(code): framework.SIGNIFICANT_EVENTS.get(code, str(code).replace("_", " ").capitalize())
-        for code in setting.value
-    }
+    """The event types that alert, with how an alert names them, as the place's settings hold them."""
+    return settings.significant_events(db)
 
 
 def _news(db: Session, batches: set[uuid.UUID], households: Iterable[str]) -> list[_News]:

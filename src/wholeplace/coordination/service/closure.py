@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from wholeplace.coordination import framework
 from wholeplace.coordination.framework import SustainmentRule
 from wholeplace.coordination.models import (
-    PlaceSetting,
     Plan,
     PlanNeed,
     PlanVersion,
@@ -29,7 +28,7 @@ from wholeplace.coordination.models import (
     RegisterRecord,
     SustainmentCheck,
 )
-from wholeplace.coordination.service import access, alerts, leads, plans
+from wholeplace.coordination.service import access, alerts, leads, plans, settings
 from wholeplace.coordination.service.access import Sight, Working, see
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, InvalidInputError
@@ -54,8 +53,6 @@ CLOSING_FIX = {
 }
 
 
-MONTHS_SETTING = "sustainment_months"
-RULES_SETTING = "sustainment_rules"
 NO_RULE_FINDING = "No automatic check for this outcome; confirm with the family"
 # Every category a check's findings can come from: the register's events fall in one of three, by sector.
 REGISTER_CATEGORIES = ("involvement", "events", "health", "criminal_offence")
@@ -188,22 +185,13 @@ def months_after(day: date, months: int) -> date:
 
 
 def sustainment_months(db: Session) -> int:
-    setting = db.get(PlaceSetting, MONTHS_SETTING)
-    return int(setting.value) if setting is not None else framework.SUSTAINMENT_MONTHS
+    """Months after closure that an outcome is checked, as the place's settings hold them."""
+    return settings.sustainment_months(db)
 
 
 def sustainment_rules(db: Session) -> dict[str, SustainmentRule]:
-    """The place's rules by outcome area, replacing the defaults when it has set its own."""
-    setting = db.get(PlaceSetting, RULES_SETTING)
-    if setting is None:
-        return dict(framework.SUSTAINMENT_RULES)
-    return {
-        area: SustainmentRule(
-            relapse_events=tuple(rule.get("relapse_events", ())),
-            kept_involvements=tuple(rule.get("kept_involvements", ())),
-        )
-        for area, rule in setting.value.items()
-    }
+    """What each outcome area's check looks for, as the place's settings hold them."""
+    return settings.sustainment_rules(db)
 
 
 # ---------------------------------------------------------------- what a check finds

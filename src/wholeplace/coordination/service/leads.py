@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from wholeplace.coordination.framework import LOCAL_TIME
 from wholeplace.coordination.models import LeadProfessional, RegisterRecord
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, InvalidInputError
@@ -142,7 +143,7 @@ def _start(
     at: datetime,
 ) -> LeadProfessional:
     user = _lead_user(db, username)
-    if family_agreed_on > at.date():
+    if family_agreed_on > at.astimezone(LOCAL_TIME).date():
         raise InvalidInputError(
             "The date the family agreed must be today or in the past.",
             field="family_agreed_on",

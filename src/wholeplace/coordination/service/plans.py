@@ -4,7 +4,6 @@ holding the whole plan, so what the plan said on any day can be read back."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,24 +13,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wholeplace.coordination import framework
 from wholeplace.coordination.framework import OutcomeArea
-from wholeplace.coordination.models import (
-    SHORT,
-    Meeting,
-    PlaceSetting,
-    Plan,
-    PlanAction,
-    PlanNeed,
-    PlanVersion,
-)
+from wholeplace.coordination.models import Meeting, Plan, PlanAction, PlanNeed, PlanVersion
+from wholeplace.coordination.service import settings
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, InvalidInputError, NotFoundError
 
-OUTCOME_FRAMEWORK = "outcome_framework"
 OPEN = "open"
 ACTION_STATUSES: dict[str, str] = {"open": "To do", "done": "Done", "cancelled": "Cancelled"}
-CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+# An open action is done or cancelled; one done or cancelled can only be reopened.
+NEXT_STATUSES: dict[str, frozenset[str]] = {
+    "open": frozenset({"done", "cancelled"}),
+    "done": frozenset({"open"}),
+    "cancelled": frozenset({"open"}),
+}
+STATUS_VERBS = {"done": "Marked done", "cancelled": "Cancelled", "open": "Reopened"}
 QUOTED_LENGTH = 80  # how much of a need or action a one-line change quotes
 
 
@@ -39,62 +35,8 @@ QUOTED_LENGTH = 80  # how much of a need or action a one-line change quotes
 
 
 def outcome_areas(db: Session) -> tuple[OutcomeArea, ...]:
-    """The place's own outcomes framework, or the Supporting Families outcomes when it has none."""
-    setting = db.get(PlaceSetting, OUTCOME_FRAMEWORK)
-    if setting is None:
-        return framework.SUPPORTING_FAMILIES
-    return tuple(
-        OutcomeArea(code=area["code"], label=area["label"], description=area.get("description", ""))
-        for area in setting.value
-    )
-
-
-def set_outcome_areas(
-    db: Session, *, areas: Sequence[OutcomeArea], by: str, at: datetime
-) -> tuple[OutcomeArea, ...]:
-    """Make these the place's outcome areas; an area a need of an open plan is coded to must stay."""
-    checked = tuple(_checked_areas(areas))
-    kept = {area.code for area in checked}
-    in_use = db.scalars(
-        select(PlanNeed.outcome_area)
-        .join(Plan, Plan.id == PlanNeed.plan_id)
-        .where(Plan.status == OPEN, PlanNeed.removed.is_(False))
-        .distinct()
-    ).all()
-    dropped = sorted(set(in_use) - kept)
-    if dropped:
-        raise ConflictError(
-            f"Needs in open plans are coded to {', '.join(dropped)}.",
-            fix="Keep those outcome areas until the plans using them are closed.",
-        )
-    value = [{"code": area.code, "label": area.label, "description": area.description} for area in checked]
-    db.merge(PlaceSetting(key=OUTCOME_FRAMEWORK, value=value, changed_by=by, changed_at=at))
-    db.flush()
-    return checked
-
-
-def _checked_areas(areas: Sequence[OutcomeArea]) -> list[OutcomeArea]:
-    if not areas:
-        raise InvalidInputError("The framework needs at least one outcome area.", field="areas")
-    checked: list[OutcomeArea] = []
-    for area in areas:
-        code, label = area.code.strip(), area.label.strip()
-        if not CODE.match(code) or len(code) > SHORT:
-            raise InvalidInputError(
-                f"The code {code!r} is not usable.",
-                field="areas",
-                fix=f"Use lower-case letters, digits and underscores, starting with a letter, at most {SHORT}.",
-            )
-        if not label:
-            raise InvalidInputError(f"The outcome area {code} needs a label.", field="areas")
-        if code in {one.code for one in checked}:
-            raise InvalidInputError(
-                f"The code {code} is used twice.", field="areas", fix="Give each its own."
-            )
-        if label.casefold() in {one.label.casefold() for one in checked}:
-            raise InvalidInputError(f"The label {label!r} is used twice.", field="areas")
-        checked.append(OutcomeArea(code=code, label=label, description=area.description.strip()))
-    return checked
+    """The place's outcome areas, as its settings hold them: the Supporting Families outcomes by default."""
+    return settings.outcome_areas(db)
 
 
 def outcome_label(areas: Sequence[OutcomeArea], code: str) -> str:
@@ -290,6 +232,17 @@ def get_action(db: Session, action_id: uuid.UUID) -> PlanAction:
     return action
 
 
+def actions_of(db: Session, need_id: uuid.UUID) -> list[PlanAction]:
+    """A need's actions, the soonest due first."""
+    return list(
+        db.scalars(
+            select(PlanAction)
+            .where(PlanAction.need_id == need_id)
+            .order_by(PlanAction.due_on, PlanAction.description)
+        )
+    )
+
+
 def versions(db: Session, plan_id: uuid.UUID) -> list[PlanVersion]:
     """Every saved version of the plan, the newest first."""
     return list(
@@ -411,12 +364,15 @@ def add_need(
     return need
 
 
-def remove_need(db: Session, *, need_id: uuid.UUID, by: str, at: datetime) -> PlanNeed:
-    """Take a need out of the plan; earlier versions still hold it."""
+def remove_need(db: Session, *, need_id: uuid.UUID, reason: str, by: str, at: datetime) -> PlanNeed:
+    """Take a need out of the plan, with the reason, which the version saved keeps; earlier versions still hold
+    the need, and its actions leave the plan with it."""
     need = get_need(db, need_id)
     plan = _changeable(db, need.plan_id)
+    reason = _required(reason, field="reason", problem="Enter why the need is being removed from the plan")
     need.removed = True
-    _save_version(db, plan, change=f"Removed the need {_quoted(need.description)}", by=by, at=at)
+    change = f"Removed the need {_quoted(need.description)}. Reason: {' '.join(reason.split())}"
+    _save_version(db, plan, change=change, by=by, at=at)
     return need
 
 
@@ -469,7 +425,8 @@ def add_action(
 
 
 def set_action_status(db: Session, *, action_id: uuid.UUID, status: str, by: str, at: datetime) -> PlanAction:
-    """Mark an action done or cancelled, or open it again; the day it was done is kept."""
+    """Mark an open action done or cancel it, or reopen one done or cancelled; the day it was done is kept.
+    Asking for the status it already has changes nothing (a form sent twice)."""
     if status not in ACTION_STATUSES:
         raise InvalidInputError("Select done, cancelled or to do.", field="status")
     action = get_action(db, action_id)
@@ -478,10 +435,17 @@ def set_action_status(db: Session, *, action_id: uuid.UUID, status: str, by: str
     plan = _changeable(db, need.plan_id)
     if action.status == status:
         return action
+    if status not in NEXT_STATUSES[action.status]:
+        raise ConflictError(
+            f"The action {_quoted(action.description)} is {ACTION_STATUSES[action.status].lower()}, so it "
+            f"cannot be {STATUS_VERBS[status].lower()} as it stands.",
+            fix="Reopen it first.",
+        )
     action.status = status
     action.done_on = at.date() if status == "done" else None
-    verb = {"done": "Marked done", "cancelled": "Cancelled", "open": "Reopened"}[status]
-    _save_version(db, plan, change=f"{verb} the action {_quoted(action.description)}", by=by, at=at)
+    _save_version(
+        db, plan, change=f"{STATUS_VERBS[status]} the action {_quoted(action.description)}", by=by, at=at
+    )
     return action
 
 

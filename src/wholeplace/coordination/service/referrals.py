@@ -9,14 +9,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, select
+from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.orm import Session
 
 from wholeplace.coordination import framework
-from wholeplace.coordination.models import PlaceSetting, Referral, RegisterRecord
-from wholeplace.coordination.service import access, alerts
+from wholeplace.coordination.framework import LOCAL_TIME
+from wholeplace.coordination.models import Referral, RegisterRecord
+from wholeplace.coordination.service import access, alerts, settings
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, InvalidInputError, NotFoundError, WholeplaceError
 from wholeplace.core.roles import Role
@@ -30,10 +30,8 @@ WAITING, ACCEPTED, DECLINED, WITHDRAWN = "waiting", "accepted", "declined", "wit
 STATUSES = {WAITING: "Waiting", ACCEPTED: "Accepted", DECLINED: "Declined", WITHDRAWN: "Withdrawn"}
 # Who the person is and how to reach them, and the referrer's involvement with them, which the reason tells.
 CATEGORIES = ("identity", "contact", "involvement")
-RESPONSE_HOURS_SETTING = "response_hours"
 TAKES_REFERRALS = frozenset({Role.PRACTITIONER.value, Role.LEAD_PROFESSIONAL.value})
 LISTED = 100
-LOCAL_TIME = ZoneInfo("Europe/London")  # the time a worker reads on the clock on their wall
 MINUTES_AN_HOUR, MINUTES_A_DAY = 60, 24 * 60
 # The fields of the register's records that a referral's person panel shows.
 ALL_FIELDS = frozenset({"given_name", "family_name", "date_of_birth", "address_line_1", "postcode"})
@@ -163,9 +161,8 @@ def advice(reason: str) -> str:
 
 
 def response_hours(db: Session) -> dict[str, int]:
-    """Hours to answer, by urgency: the place's own, else the defaults."""
-    setting = db.get(PlaceSetting, RESPONSE_HOURS_SETTING)
-    return {**framework.RESPONSE_HOURS, **(setting.value if setting is not None else {})}
+    """Hours to answer, by urgency, as the place's settings hold them."""
+    return settings.response_hours(db)
 
 
 def accept(
@@ -313,6 +310,20 @@ def get(db: Session, *, referral_id: uuid.UUID, agency_id: uuid.UUID) -> Referra
     if agency_id not in (referral.from_agency_id, referral.to_agency_id):
         raise NotFoundError("There is no such referral.", fix="Check the link, or look in Referrals.")
     return referral
+
+
+def decided_for(db: Session, *, position: int, agency_id: uuid.UUID) -> bool:
+    """Whether the access-log entry at `position` is the decision behind a referral that the agency made or
+    received: its users may read it, as they may read the referral."""
+    found = db.scalars(
+        select(Referral.id)
+        .where(
+            Referral.decision_position == position,
+            or_(Referral.from_agency_id == agency_id, Referral.to_agency_id == agency_id),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _get(db: Session, referral_id: uuid.UUID) -> Referral:
