@@ -222,6 +222,8 @@ def _build(residents: int, env: dict[str, str]) -> None:
     ) as building:
         assert building.stdout is not None
         for line in building.stdout:
+            if not line.strip():
+                continue
             now = time.perf_counter()
             print(f"  [{now - started:7.0f} s] {line.rstrip()}", flush=True)
             stage = next((name for marker, name in BUILD_STAGES if marker in line), None)

@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -16,6 +19,8 @@ from starlette.types import Receive, Scope, Send
 
 from wholeplace.core.db import Turns, make_engine, session_factory
 from wholeplace.web.turns import TurnsMiddleware
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -83,6 +88,12 @@ def test_postgresql_needs_no_turns(postgres_url: str) -> None:
         pass
 
 
+def _run(scenario: Coroutine[Any, Any, T]) -> T:
+    """Run a scenario on an event loop of its own thread: a browser test's driver may hold this one's loop."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, scenario).result()
+
+
 class _Overlaps:
     """An app that notes how many requests it was serving at once."""
 
@@ -111,14 +122,14 @@ async def _at_once(paths: list[str], turns: Turns) -> int:
 def test_requests_take_turns_when_the_database_needs_them() -> None:
     pages = ["/households/1", "/search", "/alerts", "/caseload"]
 
-    assert asyncio.run(_at_once(pages, Turns(needed=True))) == 1
-    assert asyncio.run(_at_once(pages, Turns(needed=False))) == len(pages)
+    assert _run(_at_once(pages, Turns(needed=True))) == 1
+    assert _run(_at_once(pages, Turns(needed=False))) == len(pages)
 
 
 def test_static_files_never_wait_for_a_turn() -> None:
     assets = ["/assets/app.css", "/static/a.js", "/assets/b.woff2"]
 
-    assert asyncio.run(_at_once(assets, Turns(needed=True))) == len(assets)
+    assert _run(_at_once(assets, Turns(needed=True))) == len(assets)
 
 
 def test_a_request_cancelled_while_waiting_never_takes_the_turn() -> None:
@@ -141,4 +152,4 @@ def test_a_request_cancelled_while_waiting_never_takes_the_turn() -> None:
             async with turns.taken_async():
                 return True
 
-    assert asyncio.run(scenario())
+    assert _run(scenario())

@@ -30,6 +30,12 @@ class RegisterRecord(Base):
         Index("ix_register_record_person_id", "person_id"),
         Index("ix_register_record_household_id", "household_id"),
         Index("ix_register_record_family_key_birth", "family_key", "date_of_birth"),
+        Index(
+            "ix_register_record_family_key_given_key",
+            "family_key",
+            "given_key",
+            postgresql_ops={"given_key": "varchar_pattern_ops"},
+        ),
         Index("ix_register_record_postcode_key", "postcode_key"),
         Index("ix_register_record_nhs_number", "nhs_number"),
         Index("ix_register_record_ni_number", "ni_number"),
@@ -111,7 +117,10 @@ class RegisterRelationship(Base):
     """What another person is to a linked person, as a source states it; the other is linked where it can be."""
 
     __tablename__ = "register_relationship"
-    __table_args__ = (Index("ix_register_relationship_person_id", "person_id"),)
+    __table_args__ = (
+        Index("ix_register_relationship_person_id", "person_id"),
+        Index("ix_register_relationship_household_id", "household_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(String(PERSON_ID))

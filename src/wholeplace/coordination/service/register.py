@@ -93,11 +93,17 @@ def link_run(db: Session) -> int | None:
 
 def refresh_if_stale(db: Session, lake: Lake, *, at: datetime) -> bool:
     """Rebuild the register when a newer linkage run exists; True if it did."""
-    latest = identity.latest_sequence(db)
-    if latest is None or latest == link_run(db):
+    latest, built_from = db.execute(_STALENESS).one()  # every page asks: one round trip
+    if latest is None or latest == built_from:
         return False
     rebuild(db, lake, at=at)
     return True
+
+
+_STALENESS = select(
+    identity.latest_sequence_query(),
+    select(RegisterState.link_run).where(RegisterState.id == STATE_ROW).scalar_subquery(),
+)
 
 
 def rebuild(db: Session, lake: Lake, *, at: datetime) -> RegisterCounts:
