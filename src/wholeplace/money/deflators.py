@@ -8,7 +8,6 @@ years. Uprating multiplies by the ratio of two years' index values, so a series 
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from wholeplace.core.csv_rows import read_csv_rows
 from wholeplace.core.errors import IngestError, InvalidInputError
 
 SHIPPED = Path(__file__).parent / "data" / "gdp_deflators.csv"
@@ -93,7 +93,7 @@ def shipped_series() -> DeflatorSeries:
 def read_series(path: Path) -> DeflatorSeries:
     """A series from a CSV with a `financial_year` and an `index` column (others, such as `source`, are read
     if there and otherwise ignored); rows are numbered as a spreadsheet shows them, the header being row 1."""
-    rows = _rows(path)
+    rows = read_csv_rows(path)
     header = [name.strip().lower() for name in rows[0]] if rows else []
     missing = [name for name in COLUMNS if name not in header]
     if missing:
@@ -126,22 +126,6 @@ def read_series(path: Path) -> DeflatorSeries:
         )
     named = {source for source in sources if source}
     return DeflatorSeries(index, named.pop() if len(named) == 1 else path.name)
-
-
-def _rows(path: Path) -> list[list[str]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return list(csv.reader(handle))
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            "The file is not UTF-8 text.", file=path.name, fix="Save it as CSV UTF-8 and try again."
-        ) from error
-    except OSError as error:
-        raise IngestError(
-            f"The file cannot be opened: {error.strerror or error}.",
-            file=path.name,
-            fix="Check the file's name and path.",
-        ) from error
 
 
 def _year(path: Path, row: int, text: str) -> int:

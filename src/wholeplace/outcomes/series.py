@@ -3,12 +3,12 @@ Rows are numbered as a spreadsheet shows them, the header being row 1."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
+from wholeplace.core.csv_rows import read_csv_rows
 from wholeplace.core.errors import IngestError
 
 COLUMNS = ("period", "value")
@@ -23,7 +23,7 @@ class Observation:
 
 def read_series_csv(path: Path) -> list[Observation]:
     """Every row's period and value, or an error naming the row and column that stops the whole file."""
-    rows = _rows(path)
+    rows = read_csv_rows(path)
     header = [name.strip().lower() for name in rows[0]] if rows else []
     missing = [name for name in COLUMNS if name not in header]
     if missing:
@@ -41,22 +41,6 @@ def read_series_csv(path: Path) -> list[Observation]:
     ]
     _check_periods(path, observations)
     return observations
-
-
-def _rows(path: Path) -> list[list[str]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return list(csv.reader(handle))
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            "The file is not UTF-8 text.", file=path.name, fix="Save it as CSV UTF-8 and try again."
-        ) from error
-    except OSError as error:
-        raise IngestError(
-            f"The file cannot be opened: {error.strerror or error}.",
-            file=path.name,
-            fix="Check the file's name and that it arrived in full.",
-        ) from error
 
 
 def _observation(path: Path, number: int, row: list[str], at: dict[str, int], *, width: int) -> Observation:

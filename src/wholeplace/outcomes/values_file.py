@@ -5,7 +5,6 @@ numbered as a spreadsheet shows them, the header being row 1; empty rows are ski
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from wholeplace.core.csv_rows import read_csv_rows
 from wholeplace.core.errors import IngestError
 from wholeplace.outcomes import periods
 from wholeplace.outcomes.periods import Period
@@ -41,7 +41,7 @@ def read_values(path: Path) -> list[ValueRow]:
     """Every row of the file, or an IngestError naming the file, row and column of the first problem."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return parse_rows(path.name, _csv_rows(path))
+        return parse_rows(path.name, read_csv_rows(path))
     if suffix == ".xlsx":
         return parse_rows(path.name, _excel_rows(path))
     raise IngestError(
@@ -174,22 +174,6 @@ def _check_each_once(file: str, values: Sequence[ValueRow]) -> None:
                 fix="Give each period one value for each neighbourhood and group.",
             )
         first_row[value.key] = value.row
-
-
-def _csv_rows(path: Path) -> list[list[str]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return list(csv.reader(handle))
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            "The file is not UTF-8 text.", file=path.name, fix="Save it as CSV UTF-8 and try again."
-        ) from error
-    except OSError as error:
-        raise IngestError(
-            f"The file cannot be opened: {error.strerror or error}.",
-            file=path.name,
-            fix="Check the file's name and that it arrived in full.",
-        ) from error
 
 
 def _excel_rows(path: Path) -> list[list[str]]:
