@@ -19,14 +19,18 @@ from wholeplace.governance import resident_views as governance_resident_views
 from wholeplace.governance import views as governance_views
 from wholeplace.governance.gate import access_decision_gate
 from wholeplace.identity import views as identity_views
+from wholeplace.money import views as money_views
 from wholeplace.outcomes import models as outcomes_models  # noqa: F401 - its tables, until it has pages
+from wholeplace.outcomes.views import definitions as outcome_definition_views
+from wholeplace.outcomes.views import framework as outcome_framework_views
+from wholeplace.outcomes.views import scorecards as outcome_scorecard_views
 from wholeplace.sources import api as sources_api
 from wholeplace.sources import views as sources_views
 from wholeplace.web.shell import build_web_app
 
 DOMAIN_TEMPLATES = [
     Path(__file__).parent / domain / "templates"
-    for domain in ("core", "sources", "identity", "governance", "coordination")
+    for domain in ("core", "sources", "identity", "governance", "coordination", "outcomes", "money")
 ]
 
 
@@ -56,6 +60,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             governance_views.router,
             governance_resident_views.router,
             oversight_views.router,
+            outcome_framework_views.router,
+            outcome_scorecard_views.router,
+            outcome_definition_views.router,
+            money_views.router,
         ],
         api=[core_api.router, sources_api.router],
         template_dirs=DOMAIN_TEMPLATES,
@@ -73,6 +81,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             *identity_views.NAVIGATION,
             *governance_views.NAVIGATION,
             *oversight_views.NAVIGATION,
+            *outcome_scorecard_views.NAVIGATION,
+            *outcome_framework_views.NAVIGATION,
+            *outcome_definition_views.NAVIGATION,
+            *money_views.NAVIGATION,
             *core_views.NAVIGATION[1:],
         ],
     )

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from wholeplace.core import geography
 from wholeplace.demo.generate.place import generate_place
 from wholeplace.sources.mapping import parse_mapping
 from wholeplace.sources.readers import open_source_file
@@ -229,3 +230,16 @@ def test_three_sources_state_relationships_between_people(place: Path) -> None:
         == truth.loc[members["Lead Tenant Ref"], "household_id"].to_numpy()
     )
     assert same_household.mean() > 0.95
+
+
+def test_the_place_comes_with_its_neighbourhoods_and_every_household_lies_in_one(place: Path) -> None:
+    neighbourhoods = geography.read_neighbourhoods(place / "neighbourhoods.csv")
+    areas = {area: row.code for row in neighbourhoods for area in row.postcode_areas}
+    truth = pd.read_csv(place / "truth" / "households.csv", usecols=["household_id", "neighbourhood_id"])
+    pupils = read_extract(place, yaml.safe_load((place / "mappings" / "schools.yaml").read_text("utf-8")))
+
+    placed = {geography.neighbourhood_of(postcode, areas) for postcode in pupils["post_code"]}
+
+    assert sum(row.residents or 0 for row in neighbourhoods) == SMALL
+    assert placed - {None} <= set(truth["neighbourhood_id"])
+    assert None not in placed or pupils["post_code"].eq("").any()

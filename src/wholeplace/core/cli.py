@@ -5,13 +5,14 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from wholeplace.core import service
+from wholeplace.core import geography, service
 from wholeplace.core.db import current_revision, head_revision
 from wholeplace.core.db import transaction as in_transaction
 from wholeplace.core.errors import InvalidInputError, NotFoundError
@@ -74,6 +75,21 @@ def place_add_agency(
     typer.echo(f"Added the agency {agency.name}.")
 
 
+@place_app.command("neighbourhoods")
+def place_neighbourhoods(
+    path: Annotated[Path, typer.Argument(help="CSV with columns code,name,postcode_areas,residents.")],
+) -> None:
+    """Replace the place's neighbourhoods: the unit outcomes and spend are reported by."""
+    rows = geography.read_neighbourhoods(path)
+    runtime = Runtime.upgraded()
+    with in_transaction(runtime.sessions) as db:
+        geography.replace_neighbourhoods(db, rows, now=runtime.clock())
+    areas = sum(len(row.postcode_areas) for row in rows)
+    typer.echo(
+        f"The place has {_count(len(rows), 'neighbourhood')}, covering {_count(areas, 'postcode area')}."
+    )
+
+
 @place_app.command("show")
 def place_show() -> None:
     """Show the place and its agencies."""
@@ -83,7 +99,14 @@ def place_show() -> None:
         table = Table("agency", "kind", "sector", title=place.name)
         for agency in service.list_agencies(db):
             table.add_row(agency.name, agency.kind, agency.sector)
+        places = Table("neighbourhood", "name", "postcode areas", "residents", title="Neighbourhoods")
+        for neighbourhood in geography.neighbourhoods(db):
+            areas = "; ".join(area.prefix for area in neighbourhood.postcode_areas)
+            residents = "" if neighbourhood.residents is None else f"{neighbourhood.residents:,}"
+            places.add_row(neighbourhood.code, neighbourhood.name, areas, residents)
     console.print(table)
+    if places.row_count:
+        console.print(places)
 
 
 @users_app.command("create")
@@ -182,3 +205,7 @@ def _password(variable: str | None) -> str:
     if first != getpass.getpass("Repeat the password: "):
         raise InvalidInputError("The two passwords differ.", fix="Run the command again.")
     return first
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number:,} {thing}" if number == 1 else f"{number:,} {thing}s"

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -190,3 +190,32 @@ class SecurityEvent(Base):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Neighbourhood(Base):
+    """A neighbourhood of the place: the unit that outcomes and spend are reported by. `residents` is the
+    population estimate the place uses as the denominator for rates per head (none when unknown)."""
+
+    __tablename__ = "neighbourhood"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    residents: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+    postcode_areas: Mapped[list[PostcodeArea]] = relationship(
+        back_populates="neighbourhood", order_by="PostcodeArea.prefix", cascade="all, delete-orphan"
+    )
+
+
+class PostcodeArea(Base):
+    """A postcode district ("RF2"), sector ("RF1 8") or whole postcode that lies in a neighbourhood; the most
+    specific one that holds a postcode places it."""
+
+    __tablename__ = "neighbourhood_postcode"
+
+    prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
+    neighbourhood_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("neighbourhood.id", ondelete="CASCADE"))
+
+    neighbourhood: Mapped[Neighbourhood] = relationship(back_populates="postcode_areas")

@@ -11,12 +11,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from wholeplace.core import geography
 from wholeplace.core.db import downgrade_to_empty
 from wholeplace.core.db import transaction as in_transaction
 from wholeplace.core.runtime import Runtime
 from wholeplace.demo.coordination import build_coordination
 from wholeplace.demo.generate.noise import NoiseRates
-from wholeplace.demo.generate.place import generate_place, generated_with
+from wholeplace.demo.generate.place import NEIGHBOURHOODS_FILE, generate_place, generated_with
 from wholeplace.demo.governance import build_governance
 from wholeplace.demo.service import DEMO_PASSWORD, build_demo, demo_files, holds_other_place, load_demo_file
 from wholeplace.identity import service as identity
@@ -84,6 +85,7 @@ def demo(
         ):
             generate_place(residents=residents, seed=seed, out=folder)
     typer.echo(f"The demo place's extracts, mappings and truth are in {folder}.")
+    _map_neighbourhoods(runtime, folder)
     _load_demo_files(runtime, folder)
     _link_demo(runtime)
     _govern_demo(runtime)
@@ -99,6 +101,12 @@ def demo(
         from wholeplace.app import serve_app
 
         serve_app(runtime, host=host, port=port)
+
+
+def _map_neighbourhoods(runtime: Runtime, folder: Path) -> None:
+    rows = geography.read_neighbourhoods(folder / NEIGHBOURHOODS_FILE)
+    with in_transaction(runtime.sessions) as db:
+        geography.replace_neighbourhoods(db, rows, now=runtime.clock())
 
 
 def _load_demo_files(runtime: Runtime, folder: Path) -> None:

@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import yaml
 
@@ -35,6 +36,7 @@ from wholeplace.demo.generate.world import World
 from wholeplace.demo.generate.writing import write_table, write_yaml
 
 PLACE_NAME = "Riverford"
+NEIGHBOURHOODS_FILE = "neighbourhoods.csv"
 SOURCES: tuple[ModuleType, ...] = (
     schools,
     childrens_social_care,
@@ -87,6 +89,7 @@ def generate_place(
     _write_spend(world, extracts, out)
     say("practitioner activity")
     write_activity(world, extracts, out)
+    _neighbourhoods(world).to_csv(out / NEIGHBOURHOODS_FILE, index=False, lineterminator="\n")
     say("truth")
     truth = pd.concat([extract.truth(world) for extract in extracts], ignore_index=True)
     truth.to_csv(out / "truth" / "records.csv", index=False, lineterminator="\n")
@@ -120,7 +123,7 @@ def _write_spend(world: World, extracts: list[Extract], out: Path) -> None:
 def generated_with(folder: Path) -> dict[str, int] | None:
     """The size and seed a place already in `folder` was generated with, if one is there whole."""
     described = folder / "place.yaml"
-    if not described.exists():
+    if not described.exists() or not (folder / NEIGHBOURHOODS_FILE).exists():
         return None
     found = yaml.safe_load(described.read_text(encoding="utf-8")).get("generated_with")
     return found if isinstance(found, dict) else None
@@ -129,9 +132,34 @@ def generated_with(folder: Path) -> dict[str, int] | None:
 def _fresh_folders(out: Path) -> None:
     """Empty what a previous run wrote; place.yaml goes first and comes back last, so it marks a whole place."""
     (out / "place.yaml").unlink(missing_ok=True)
+    (out / NEIGHBOURHOODS_FILE).unlink(missing_ok=True)
     for folder in ("extracts", "mappings", "truth", "spend", "activity"):
         shutil.rmtree(out / folder, ignore_errors=True)
         (out / folder).mkdir(parents=True)
+
+
+def _neighbourhoods(world: World) -> pd.DataFrame:
+    """The place's geography as a council would hand it over (core.geography's file): each neighbourhood with
+    its postcode sector and its residents, standing in for the official population estimate."""
+    neighbourhoods = world.population.neighbourhoods
+    return pd.DataFrame(
+        {
+            "code": neighbourhoods["neighbourhood_id"],
+            "name": neighbourhoods["name"],
+            "postcode_areas": neighbourhoods["postcode_outward"]
+            + " "
+            + neighbourhoods["postcode_sector"].astype(str),
+            "residents": _residents_per_neighbourhood(world),
+        }
+    )
+
+
+def _residents_per_neighbourhood(world: World) -> npt.NDArray[np.int64]:
+    households = world.population.households["neighbourhood"].to_numpy()
+    return np.bincount(
+        households[world.population.people["household"].to_numpy()],
+        minlength=len(world.population.neighbourhoods),
+    )
 
 
 def _households_truth(world: World) -> pd.DataFrame:
@@ -153,12 +181,7 @@ def _households_truth(world: World) -> pd.DataFrame:
 
 def _place_description(world: World, extracts: list[Extract], *, residents: int, seed: int) -> dict[str, Any]:
     neighbourhoods = world.population.neighbourhoods
-    people_per = np.bincount(
-        world.population.households["neighbourhood"].to_numpy()[
-            world.population.people["household"].to_numpy()
-        ],
-        minlength=len(neighbourhoods),
-    )
+    people_per = _residents_per_neighbourhood(world)
     return {
         "place": PLACE_NAME,
         "generated_with": {"residents": residents, "seed": seed},

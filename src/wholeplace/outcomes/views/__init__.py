@@ -1,0 +1,1 @@
+"""The outcomes domain's pages: the framework, scorecards with their charts and exports, and definitions."""
