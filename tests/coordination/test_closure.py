@@ -26,6 +26,7 @@ from wholeplace.coordination.models import (
     LeadProfessional,
     PlaceSetting,
     Plan,
+    PlanAction,
     PlanNeed,
     PlanVersion,
     RegisterEvent,
@@ -616,3 +617,38 @@ def test_the_claims_release_shows_findings_whose_records_are_released(
     _claims_agreement(db, council, police, ["involvement", "criminal_offence"])
     released = _release(db, tmp_path, programme)
     assert released.rows[0].findings == ("Domestic-abuse incident recorded on 3 November 2027",)
+
+
+def _action(db: Session, need: PlanNeed, agency: Agency, status: str = "open") -> None:
+    db.add(
+        PlanAction(
+            need_id=need.id,
+            description="Visit weekly",
+            agency_id=agency.id,
+            worker_name="Sam Patel",
+            due_on=CLOSED_AT.date(),
+            status=status,
+        )
+    )
+    db.flush()
+
+
+def test_closed_needs_name_every_agency_that_held_an_action_in_the_plan_but_not_a_cancelled_one(
+    db: Session, council: Agency, police: Agency, homes: Agency
+) -> None:
+    plan = make_plan(db, needs=(("domestic_abuse", "Mum feels unsafe"), ("housing", "Rent arrears")))
+    safety, rent = needs_of(db, plan)
+    _action(db, safety, police)
+    _action(db, rent, council, status="done")
+    _action(db, rent, homes, status="cancelled")
+    still_open = make_plan(db, household_id="H-other")
+    _action(db, needs_of(db, still_open)[0], homes)
+    close(db, plan)
+
+    found = closure.closed_needs(db)
+
+    assert [(one.outcome_area, one.result, one.closed_on) for one in found] == [
+        ("domestic_abuse", "achieved", CLOSED_AT.date()),
+        ("housing", "achieved", CLOSED_AT.date()),
+    ]
+    assert {one.agencies for one in found} == {frozenset({police.id, council.id})}

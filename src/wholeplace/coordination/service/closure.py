@@ -21,6 +21,7 @@ from wholeplace.coordination import framework
 from wholeplace.coordination.framework import SustainmentRule
 from wholeplace.coordination.models import (
     Plan,
+    PlanAction,
     PlanNeed,
     PlanVersion,
     RegisterEvent,
@@ -38,6 +39,7 @@ from wholeplace.web.access import Viewer
 RESULTS = {"achieved": "Achieved", "partly_achieved": "Partly achieved", "not_achieved": "Not achieved"}
 CHECKED_RESULTS = frozenset({"achieved", "partly_achieved"})
 CLOSED = "closed"
+CANCELLED = "cancelled"  # an action that was not done, so its agency did not work with the family
 DUE, SUSTAINED, RELAPSED = "due", "sustained", "relapsed"
 NOT_CHECKED = "none"
 SUSTAINMENT_STATUSES = {
@@ -531,6 +533,44 @@ def _claims(
         )
         found.append((row, (check, plan, need) if check is not None else None))
     return found
+
+
+@dataclass(frozen=True)
+class ClosedNeed:
+    """A need of a closed plan as the outcomes framework rolls it up: no household, only what was reached, whether
+    it held, and the agencies that held an action anywhere in the plan."""
+
+    plan_id: uuid.UUID
+    closed_on: date
+    outcome_area: str
+    result: str
+    sustainment: str
+    agencies: frozenset[uuid.UUID]
+
+
+def closed_needs(db: Session) -> list[ClosedNeed]:
+    """Every need of every closed plan, each with the agencies that worked with the household in the plan."""
+    actions = (
+        select(PlanNeed.plan_id, PlanAction.agency_id)
+        .join(PlanAction, PlanAction.need_id == PlanNeed.id)
+        .join(Plan, Plan.id == PlanNeed.plan_id)
+        .where(Plan.status == CLOSED, PlanAction.status != CANCELLED)
+        .distinct()
+    )
+    agencies: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for plan_id, agency_id in db.execute(actions):
+        agencies.setdefault(plan_id, set()).add(agency_id)
+    return [
+        ClosedNeed(
+            plan_id=row.plan_id,
+            closed_on=row.closed_on,
+            outcome_area=row.outcome_area,
+            result=row.result,
+            sustainment=row.sustainment,
+            agencies=frozenset(agencies.get(row.plan_id, ())),
+        )
+        for row in outcome_claims(db, closed_from=None, closed_to=None)
+    ]
 
 
 @dataclass(frozen=True)

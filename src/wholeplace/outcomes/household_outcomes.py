@@ -1,0 +1,93 @@
+"""Households roll up: what the closed plans of the team around the household reached becomes an "is anyone
+better off" measure for the programmes that worked with the families. A programme worked with a family when its
+agency held an action in the family's plan. The value for a financial year is the percentage of the closed
+needs counted (the plans closed that year, in the chosen outcome areas) that count as better off."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from wholeplace.coordination.service.closure import ClosedNeed
+from wholeplace.outcomes import periods
+
+RESULTS = ("achieved", "partly_achieved", "not_achieved")
+SUSTAINED = "sustained"
+ONE_PLACE = Decimal("0.1")
+
+
+class RuleError(ValueError):
+    """Parameters that make no rule; the message names the parameter and what it takes."""
+
+
+@dataclass(frozen=True)
+class BetterOff:
+    """Which closed needs count, and as what: needs in these outcome areas (every area when none are named),
+    better off when their result is one of `counted`, and with `sustained_only` only once the sustainment check
+    found that it held."""
+
+    areas: frozenset[str] = frozenset()
+    counted: frozenset[str] = frozenset({"achieved"})
+    sustained_only: bool = False
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> BetterOff:
+        unknown = set(parameters) - {"areas", "counted", "sustained_only"}
+        if unknown:
+            raise RuleError(
+                f"Unknown parameters: {', '.join(sorted(unknown))}; use areas, counted, sustained_only."
+            )
+        counted = frozenset(_codes(parameters.get("counted", ["achieved"]), "counted"))
+        if not counted or not counted <= set(RESULTS):
+            raise RuleError(f"counted takes one or more of {', '.join(RESULTS)}.")
+        sustained_only = parameters.get("sustained_only", False)
+        if not isinstance(sustained_only, bool):
+            raise RuleError("sustained_only takes true or false.")
+        return cls(frozenset(_codes(parameters.get("areas", []), "areas")), counted, sustained_only)
+
+    def covers(self, need: ClosedNeed) -> bool:
+        return not self.areas or need.outcome_area in self.areas
+
+    def better_off(self, need: ClosedNeed) -> bool:
+        return need.result in self.counted and (not self.sustained_only or need.sustainment == SUSTAINED)
+
+
+def _codes(value: Any, name: str) -> list[str]:
+    if isinstance(value, str):
+        value = [part for part in value.replace(",", " ").split() if part]
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise RuleError(f"{name} takes a list of codes.")
+    return value
+
+
+@dataclass
+class _Tally:
+    counted: Counter[str] = field(default_factory=Counter)
+    better_off: Counter[str] = field(default_factory=Counter)
+
+
+def better_off_shares(
+    needs: Iterable[ClosedNeed], *, agency_id: uuid.UUID, rule: BetterOff
+) -> dict[str, Decimal]:
+    """Per financial year of closure ("2024/25"), the percentage of the needs counted that were better off, to
+    one decimal place; years with nothing counted have no value rather than a zero."""
+    tally = _Tally()
+    for need in needs:
+        if agency_id in need.agencies and rule.covers(need):
+            year = financial_year_of(need.closed_on)
+            tally.counted[year] += 1
+            tally.better_off[year] += rule.better_off(need)
+    return {
+        year: (Decimal(100 * tally.better_off[year]) / total).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+        for year, total in sorted(tally.counted.items())
+    }
+
+
+def financial_year_of(day: date) -> str:
+    starts = day.year if day.month >= periods.FINANCIAL_YEAR_STARTS else day.year - 1
+    return periods.text_of(periods.PeriodKind.FINANCIAL_YEAR, date(starts, periods.FINANCIAL_YEAR_STARTS, 1))
