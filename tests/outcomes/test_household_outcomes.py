@@ -17,6 +17,7 @@ from wholeplace.outcomes.household_outcomes import (
     RuleError,
     better_off_shares,
     financial_year_of,
+    plans_closed,
 )
 
 COUNCIL, POLICE = uuid.uuid4(), uuid.uuid4()
@@ -120,3 +121,18 @@ def test_a_day_falls_in_the_financial_year_starting_the_april_before(day: date) 
 
     assert date(starts, 4, 1) <= day < date(starts + 1, 4, 1)
     assert year == f"{starts}/{(starts + 1) % 100:02d}"
+
+
+def test_plans_closed_counts_each_family_once_a_year_where_the_agency_worked() -> None:
+    shared = need("achieved")
+    same_plan = ClosedNeed(
+        shared.plan_id, shared.closed_on, "housing", "not_achieved", "none", shared.agencies
+    )
+    needs = [
+        shared,
+        same_plan,
+        need("achieved", closed_on=date(2025, 5, 1)),
+        need("achieved", agencies=frozenset()),
+    ]
+
+    assert plans_closed(needs, agency_id=COUNCIL) == {"2024/25": Decimal(1), "2025/26": Decimal(1)}

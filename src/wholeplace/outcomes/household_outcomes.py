@@ -1,7 +1,8 @@
 """Households roll up: what the closed plans of the team around the household reached becomes an "is anyone
 better off" measure for the programmes that worked with the families. A programme worked with a family when its
 agency held an action in the family's plan. The value for a financial year is the percentage of the closed
-needs counted (the plans closed that year, in the chosen outcome areas) that count as better off."""
+needs counted (the plans closed that year, in the chosen outcome areas) that count as better off; alongside it,
+how many of those families' plans closed ("how much did we do")."""
 
 from __future__ import annotations
 
@@ -86,6 +87,15 @@ def better_off_shares(
         year: (Decimal(100 * tally.better_off[year]) / total).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
         for year, total in sorted(tally.counted.items())
     }
+
+
+def plans_closed(needs: Iterable[ClosedNeed], *, agency_id: uuid.UUID) -> dict[str, Decimal]:
+    """Per financial year, how many families' plans the agency worked in were closed: "how much did we do"."""
+    plans = {
+        (financial_year_of(need.closed_on), need.plan_id) for need in needs if agency_id in need.agencies
+    }
+    counted = Counter(year for year, _ in plans)
+    return {year: Decimal(count) for year, count in sorted(counted.items())}
 
 
 def financial_year_of(day: date) -> str:
