@@ -10,6 +10,9 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   exit 1
 fi
 command -v npm >/dev/null || { echo "wholeplace needs Node.js and npm (apt-get install nodejs npm)." >&2; exit 1; }
+source scripts/debian.sh
+# WeasyPrint draws the investment-case reports as PDF with Pango.
+ldconfig -p | grep -q libpangoft2-1.0.so.0 || install_debian_package libpangoft2-1.0-0 "PDF reports"
 
 if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv"
