@@ -119,3 +119,58 @@ def test_accountability_changes_and_the_new_owner_sees_the_measure(db: Session) 
     )
     assert framework.owned_by(db, "jo.successor") == [indicator]
     assert indicator.unit == "per 1,000 residents"
+
+
+def test_a_result_s_title_group_priority_and_accountability_change(db: Session) -> None:
+    result = make.result(db, priority=True)
+    successor = make.owner(db)
+    framework.change_result(
+        db,
+        result_id=result.id,
+        title=" Older people live independently ",
+        population_group="People over 75",
+        is_priority=False,
+        accountability=make.accountable(successor, polarity=Polarity.LOWER_IS_BETTER),
+    )
+    db.expire_all()
+    kept = framework.result(db, result.id)
+    assert (kept.title, kept.population_group, kept.is_priority, kept.owner, kept.polarity) == (
+        "Older people live independently",
+        "People over 75",
+        False,
+        successor.username,
+        "lower-is-better",
+    )
+
+
+def test_a_result_keeps_its_own_title_but_may_not_take_another_s(db: Session) -> None:
+    first, second = make.result(db), make.result(db)
+    accountability = make.accountable(make.owner(db))
+    framework.change_result(
+        db,
+        result_id=first.id,
+        title=first.title,
+        population_group=None,
+        is_priority=True,
+        accountability=accountability,
+    )
+    with pytest.raises(ConflictError):
+        framework.change_result(
+            db,
+            result_id=second.id,
+            title=first.title,
+            population_group=None,
+            is_priority=True,
+            accountability=accountability,
+        )
+
+
+def test_a_refused_change_of_accountability_leaves_the_measure_as_it_was(db: Session) -> None:
+    measure = make.indicator(db)
+    before = (measure.owner, measure.unit, measure.targets)
+    change = make.accountable(make.owner(db), unit="per 1,000", targets={"2024": Decimal("NaN")})
+
+    with pytest.raises(InvalidInputError):
+        framework.change_accountability(db, measure_id=measure.id, accountability=change)
+
+    assert (measure.owner, measure.unit, measure.targets) == before

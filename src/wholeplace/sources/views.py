@@ -4,22 +4,16 @@ a source with its mapping."""
 from __future__ import annotations
 
 import math
-import re
-import shutil
-import tempfile
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData, UploadFile
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
 from wholeplace.core import service as core
 from wholeplace.core.errors import IngestError, NotFoundError, WholeplaceError
@@ -34,6 +28,13 @@ from wholeplace.web.disclosure import Asked, disclose
 from wholeplace.web.pagination import pagination
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now, choice, field
 from wholeplace.web.templating import NavigationEntry, render
+from wholeplace.web.uploads import (
+    UNSAFE_IN_FILE_NAME,
+    UPLOAD_INTERRUPTED,
+    UploadRoute,
+    safe_file_name,
+    saved_upload,
+)
 
 ANALYST = frozenset({Role.ANALYST})
 NAVIGATION = [NavigationEntry("Sources", "/sources", ANALYST)]
@@ -41,8 +42,6 @@ NAVIGATION = [NavigationEntry("Sources", "/sources", ANALYST)]
 QUARANTINE_PAGE_SIZE = 50
 DATA_QUALITY_PURPOSE = "record_linkage"
 RAW_ROW_CATEGORIES = ("identity", "identifiers", "contact")  # what a person row set aside may hold
-COPY_BLOCK = 1 << 20
-UPLOADS = "uploads"
 ENTITY_LABELS = {
     "person": "People",
     "spend_line": "Spend lines",
@@ -57,11 +56,6 @@ REASON_LABELS = {
     "duplicate_record_id": "Record id used twice",
     "no_amount": "No amount",
 }
-UPLOAD_INTERRUPTED = (
-    "The upload did not finish, so nothing was loaded. Check your connection, choose the file again "
-    "and upload it."
-)
-_UNSAFE_IN_FILE_NAME = re.compile(r"[^\w .()-]+")
 MAX_MAPPING_BYTES = 1 << 20
 PASTED_MAPPING = "Pasted mapping"
 # Addresses under /sources/ that are pages of their own, so no source may take them for its name.
@@ -91,23 +85,6 @@ def upload_page(request: Request, db: Db, source: str = "") -> Response:
     return _upload_form(request, db, chosen=source)
 
 
-class _UploadRoute(APIRoute):
-    """The upload's route. A browser that goes away part-way through sending a file is no fault of the service:
-    it is answered (to nobody) with a 400 rather than logged as a crash. Nothing was loaded: the form is read,
-    for its token, before the view runs."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def handle_unless_gone(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except ClientDisconnect:
-                return PlainTextResponse(UPLOAD_INTERRUPTED, status_code=400)
-
-        return handle_unless_gone
-
-
 @allow(Role.ANALYST)
 def upload(request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form) -> Response:
     """Load an uploaded file into a source, the same way the command line loads one: all or nothing, once.
@@ -125,7 +102,7 @@ def upload(request: Request, db: Db, now: Now, viewer: CurrentViewer, data: Form
             return _upload_form(request, db, chosen=chosen, errors=errors)
         settings = request.app.state.settings
         # A savepoint, so a refused file undoes only its own load and the request's other work stands.
-        with _saved(uploaded, settings.data_dir / UPLOADS) as path, db.begin_nested():
+        with saved_upload(uploaded, settings.data_dir) as path, db.begin_nested():
             result = service.ingest_file(
                 db,
                 source_name=chosen,
@@ -149,7 +126,7 @@ router.add_api_route(
     upload,
     methods=["POST"],
     response_class=HTMLResponse,
-    route_class_override=_UploadRoute,
+    route_class_override=UploadRoute,
 )
 
 
@@ -160,31 +137,6 @@ def _upload_mistakes(db: Session, chosen: str, uploaded: UploadFile | str) -> di
     if not isinstance(uploaded, UploadFile) or not uploaded.filename:
         errors["file"] = "Choose the file to upload"
     return errors
-
-
-@contextmanager
-def _saved(uploaded: UploadFile, folder: Path) -> Iterator[Path]:
-    """The upload as a file of its own name in a private folder of the data directory, removed afterwards."""
-    folder.mkdir(parents=True, exist_ok=True)
-    private = Path(tempfile.mkdtemp(dir=folder))
-    try:
-        path = private / _safe_file_name(uploaded.filename or "")
-        with path.open("wb") as copy:
-            uploaded.file.seek(0)
-            shutil.copyfileobj(uploaded.file, copy, COPY_BLOCK)
-        yield path
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
-
-
-def _safe_file_name(name: str) -> str:
-    """The uploaded file's own name (as its error messages and the batch record give it), made safe to store."""
-    base = Path(name.replace("\\", "/")).name
-    cleaned = _UNSAFE_IN_FILE_NAME.sub("_", base).strip(" .")
-    if len(cleaned) > 200:
-        suffix = Path(cleaned).suffix[:20]
-        cleaned = cleaned[: 200 - len(suffix)] + suffix
-    return cleaned or "upload"
 
 
 def _loaded_by(viewer: Viewer) -> str:
@@ -255,7 +207,7 @@ router.add_api_route(
     register,
     methods=["POST"],
     response_class=HTMLResponse,
-    route_class_override=_UploadRoute,
+    route_class_override=UploadRoute,
 )
 
 
@@ -284,7 +236,7 @@ def _given_mapping(data: FormData) -> tuple[Mapping, str]:
             "Give the mapping either as a file or pasted in, not both: clear the pasted text to use the file.",
         )
     if chosen is not None:
-        where, file_name = "mapping_file", _safe_file_name(chosen.filename or "")
+        where, file_name = "mapping_file", safe_file_name(chosen.filename or "")
         chosen.file.seek(0)
         content = chosen.file.read(MAX_MAPPING_BYTES + 1)
         if len(content) > MAX_MAPPING_BYTES:
@@ -447,7 +399,7 @@ def quarantine_download(
         return refused
     where = service.QuarantineFilter(reason=reason or None, column=column or None)
     file_name = (
-        f"quarantine-{_UNSAFE_IN_FILE_NAME.sub('_', source.name).replace(' ', '_')}-{batch.sequence}.csv"
+        f"quarantine-{UNSAFE_IN_FILE_NAME.sub('_', source.name).replace(' ', '_')}-{batch.sequence}.csv"
     )
     return StreamingResponse(
         _quarantine_lines(request.app.state.sessions, batch.id, where),

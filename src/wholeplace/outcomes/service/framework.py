@@ -119,6 +119,30 @@ def change_accountability(db: Session, *, measure_id: uuid.UUID, accountability:
     return found
 
 
+def change_result(
+    db: Session,
+    *,
+    result_id: uuid.UUID,
+    title: str,
+    population_group: str | None,
+    is_priority: bool,
+    accountability: Accountability,
+) -> Result:
+    """Change a result's title, population group, priority or accountability."""
+    found = result(db, result_id)
+    title = _required(title, "title", "Enter the result, as a condition of wellbeing.")
+    clash = select(Result).where(Result.title == title, Result.id != found.id)
+    if db.scalars(clash).first() is not None:
+        raise ConflictError(f"There is already a result {title!r}.", fix="Give this result another title.")
+    population_group = _optional(population_group, "population_group")
+    _hold_to_account(db, found, accountability)
+    found.title = title
+    found.population_group = population_group
+    found.is_priority = is_priority
+    db.flush()
+    return found
+
+
 def _add_measure(
     db: Session, measure: Measure, *, title: str, accountability: Accountability, by: str, at: datetime
 ) -> Measure:
@@ -132,16 +156,15 @@ def _add_measure(
 
 
 def _hold_to_account(db: Session, subject: Accountable, accountability: Accountability) -> None:
-    """Check an accountability and write it on a result or a measure."""
-    subject.owner = _owner(db, accountability.owner)
-    subject.polarity = accountability.polarity.value
-    subject.unit = _required(accountability.unit, "unit", "Enter the unit, such as % of pupils or per 1,000.")
-    if len(subject.unit) > SHORT:
+    """Check an accountability whole, then write it on a result or a measure: a refusal changes nothing."""
+    owner = _owner(db, accountability.owner)
+    unit = _required(accountability.unit, "unit", "Enter the unit, such as % of pupils or per 1,000.")
+    if len(unit) > SHORT:
         raise InvalidInputError(f"The unit is longer than {SHORT} characters.", field="unit")
     baseline = accountability.baseline
-    subject.baseline_value = _number(baseline.value, "baseline_value") if baseline else None
-    subject.baseline_period = _period(baseline.period, "baseline_period").text if baseline else None
-    subject.targets = _targets(accountability.targets, baseline_period=subject.baseline_period)
+    baseline_value = _number(baseline.value, "baseline_value") if baseline else None
+    baseline_period = _period(baseline.period, "baseline_period").text if baseline else None
+    targets = _targets(accountability.targets, baseline_period=baseline_period)
     note = accountability.data_agenda_note.strip()
     if accountability.on_data_agenda and not note:
         raise InvalidInputError(
@@ -149,6 +172,8 @@ def _hold_to_account(db: Session, subject: Accountable, accountability: Accounta
             field="data_agenda_note",
             fix="Name the data and who might hold them.",
         )
+    subject.owner, subject.polarity, subject.unit = owner, accountability.polarity.value, unit
+    subject.baseline_value, subject.baseline_period, subject.targets = baseline_value, baseline_period, targets
     subject.on_data_agenda = accountability.on_data_agenda
     subject.data_agenda_note = note if accountability.on_data_agenda else ""
 

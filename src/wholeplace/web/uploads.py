@@ -1,0 +1,67 @@
+"""Files people upload through a page: the route that answers a browser gone part-way through sending one, and
+the upload kept as a file of its own (safe) name in a private folder of the data directory while it is read."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi.responses import PlainTextResponse, Response
+from fastapi.routing import APIRoute
+from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect, Request
+
+UPLOADS = "uploads"  # the folder of the data directory that uploads pass through
+COPY_BLOCK = 1 << 20
+LONGEST_FILE_NAME = 200
+UPLOAD_INTERRUPTED = "The upload did not finish, so nothing was loaded. Check your connection, choose the file again and upload it."
+UNSAFE_IN_FILE_NAME = re.compile(r"[^\w .()-]+")
+
+
+class UploadRoute(APIRoute):
+    """An upload's route. A browser that goes away part-way through sending a file is no fault of the service:
+    it is answered (to nobody) with a 400 rather than logged as a crash. Nothing was loaded: the form is read,
+    for its token, before the view runs."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_unless_gone(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except ClientDisconnect:
+                return PlainTextResponse(UPLOAD_INTERRUPTED, status_code=400)
+
+        return handle_unless_gone
+
+
+@contextmanager
+def saved_upload(uploaded: UploadFile, data_dir: Path) -> Iterator[Path]:
+    """The upload as a file of its own name in a private folder of the data directory, removed afterwards."""
+    folder = data_dir / UPLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    private = Path(tempfile.mkdtemp(dir=folder))
+    try:
+        path = private / safe_file_name(uploaded.filename or "")
+        with path.open("wb") as copy:
+            uploaded.file.seek(0)
+            shutil.copyfileobj(uploaded.file, copy, COPY_BLOCK)
+        yield path
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def safe_file_name(name: str) -> str:
+    """The uploaded file's own name (as error messages and records give it), made safe to store; its extension
+    is kept, as it says how the file is read."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = UNSAFE_IN_FILE_NAME.sub("_", base).strip(" .")
+    if len(cleaned) > LONGEST_FILE_NAME:
+        suffix = Path(cleaned).suffix[:20]
+        cleaned = cleaned[: LONGEST_FILE_NAME - len(suffix)] + suffix
+    return cleaned or "upload"
