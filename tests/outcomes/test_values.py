@@ -122,3 +122,40 @@ def test_a_changed_definition_keeps_old_values_and_marks_where_the_series_change
         (Decimal(30), 2),
         (Decimal(3), 1),
     ]
+
+
+def test_whole_place_series_reads_each_measures_whole_place_values_in_period_order(
+    db: Session, tmp_path: Path
+) -> None:
+    first, second, empty = make.indicator(db), make.indicator(db), make.indicator(db)
+    path = make.values_csv(
+        tmp_path, "period,value,neighbourhood\n2024-02,5,\n2024-01,4,\n2024-01,9,Northgate\n"
+    )
+    values.import_values(db, measure_id=first.id, path=path, by="analyst", at=MOMENT)
+    other = make.values_csv(tmp_path, [("2024-01", "7")], name="other.csv")
+    values.import_values(db, measure_id=second.id, path=other, by="analyst", at=MOMENT)
+    found = values.whole_place_series(db, [first.id, second.id, empty.id])
+    assert {measure_id: [(p.period, p.value) for p in points] for measure_id, points in found.items()} == {
+        first.id: [("2024-01", Decimal(4)), ("2024-02", Decimal(5))],
+        second.id: [("2024-01", Decimal(7))],
+        empty.id: [],
+    }
+
+
+def test_breakdowns_and_replaced_values_are_read_for_one_series(db: Session, tmp_path: Path) -> None:
+    measure = make.indicator(db)
+    text = "period,value,neighbourhood,group\n2024-01,4,,\n2024-01,7,Northgate,\n2024-01,9,,Girls\n"
+    values.import_values(db, measure_id=measure.id, path=make.values_csv(tmp_path, text), by="ana", at=MOMENT)
+    fix = make.values_csv(tmp_path, "period,value,neighbourhood\n2024-01,8,Northgate\n", name="fix.csv")
+    values.import_values(db, measure_id=measure.id, path=fix, by="bo", at=LATER)
+    assert values.breakdowns(db, measure.id) == [(None, None), (None, "Girls"), ("Northgate", None)]
+    assert values.replaced_in_series(db, measure_id=measure.id) == []
+    replaced = values.replaced_in_series(db, measure_id=measure.id, neighbourhood="Northgate")
+    assert [(period, old.value, old.replaced_by, old.replaced_from) for period, old in replaced] == [
+        ("2024-01", Decimal(7), "bo", "fix.csv")
+    ]
+    assert [(v.neighbourhood, v.population_group, v.value) for v in values.every_value(db, measure.id)] == [
+        ("", "", Decimal(4)),
+        ("", "Girls", Decimal(9)),
+        ("Northgate", "", Decimal(8)),
+    ]

@@ -1,3 +1,4 @@
+import re
 from collections.abc import Iterable, Iterator
 
 from fastapi import FastAPI
@@ -85,6 +86,16 @@ def test_the_navigation_shows_only_what_the_role_allows(client: TestClient, sign
     page = client.get("/").text
     assert 'href="/security-log"' in page
     assert 'href="/admin"' not in page
+
+
+def test_only_the_most_specific_navigation_entry_is_current(client: TestClient, signed_in_as: SignedInAs) -> None:
+    signed_in_as(Role.PROGRAMME_MANAGER)
+
+    page = client.get("/outcomes/scorecard").text
+
+    assert re.findall(r'item--active">\s*<a class="govuk-service-navigation__link" href="([^"]+)"', page) == [
+        "/outcomes/scorecard"
+    ]
 
 
 def test_a_refused_page_explains_itself_without_detail(client: TestClient, signed_in_as: SignedInAs) -> None:

@@ -74,12 +74,15 @@ def render(
     state = request.app.state
     viewer: Viewer | None = getattr(request.state, "viewer", None)
     navigation = [entry for entry in state.navigation if entry.shown_to(viewer)]
+    # Only the most specific entry is current: on /outcomes/scorecard, "Scorecards" and not "Outcomes framework".
+    current = max(
+        (entry.href for entry in navigation if _is_current(request, entry.href)), key=len, default=None
+    )
     page: dict[str, Any] = {
         "viewer": viewer,
         "place_name": getattr(request.state, "place_name", None) or state.place_name(),
         "navigation": [
-            {"text": entry.label, "href": entry.href, "active": _is_current(request, entry.href)}
-            for entry in navigation
+            {"text": entry.label, "href": entry.href, "active": entry.href == current} for entry in navigation
         ],
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(state.secret_key, csrf_binding(request)),

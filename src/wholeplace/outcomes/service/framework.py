@@ -172,8 +172,12 @@ def _hold_to_account(db: Session, subject: Accountable, accountability: Accounta
             field="data_agenda_note",
             fix="Name the data and who might hold them.",
         )
-    subject.owner, subject.polarity, subject.unit = owner, accountability.polarity.value, unit
-    subject.baseline_value, subject.baseline_period, subject.targets = baseline_value, baseline_period, targets
+    subject.owner = owner
+    subject.polarity = accountability.polarity.value
+    subject.unit = unit
+    subject.baseline_value = baseline_value
+    subject.baseline_period = baseline_period
+    subject.targets = targets
     subject.on_data_agenda = accountability.on_data_agenda
     subject.data_agenda_note = note if accountability.on_data_agenda else ""
 

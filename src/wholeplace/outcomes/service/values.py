@@ -278,3 +278,61 @@ def history(
             for old in replaced
         ),
     ]
+
+
+def whole_place_series(db: Session, measure_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[SeriesPoint]]:
+    """Each measure's values for the whole place and everyone in period order, read together for a scorecard;
+    a measure with no values has an empty list."""
+    found: dict[uuid.UUID, list[SeriesPoint]] = {measure_id: [] for measure_id in measure_ids}
+    rows = db.scalars(
+        select(MeasureValue)
+        .where(
+            MeasureValue.measure_id.in_(list(found)),
+            MeasureValue.neighbourhood == WHOLE_PLACE,
+            MeasureValue.population_group == EVERYONE,
+        )
+        .order_by(MeasureValue.measure_id, MeasureValue.period_start)
+    )
+    for row in rows:
+        found[row.measure_id].append(SeriesPoint(row.period, row.value, row.definition_version))
+    return found
+
+
+def breakdowns(db: Session, measure_id: uuid.UUID) -> list[tuple[str | None, str | None]]:
+    """The neighbourhoods and groups the measure has values for, as (neighbourhood, group) with None for the
+    whole place and for everyone; the whole place first, then by neighbourhood and group."""
+    pairs = db.execute(
+        select(MeasureValue.neighbourhood, MeasureValue.population_group)
+        .where(MeasureValue.measure_id == measure_id)
+        .distinct()
+        .order_by(MeasureValue.neighbourhood, MeasureValue.population_group)
+    )
+    return [(neighbourhood or None, group or None) for neighbourhood, group in pairs]
+
+
+def replaced_in_series(
+    db: Session, *, measure_id: uuid.UUID, neighbourhood: str | None = None, group: str | None = None
+) -> list[tuple[str, ReplacedValue]]:
+    """Every value replaced in a series, with the period it was for; the latest replacement first."""
+    rows = db.execute(
+        select(MeasureValue.period, ReplacedValue)
+        .join(ReplacedValue, ReplacedValue.value_id == MeasureValue.id)
+        .where(
+            MeasureValue.measure_id == measure_id,
+            MeasureValue.neighbourhood == (neighbourhood or WHOLE_PLACE),
+            MeasureValue.population_group == (group or EVERYONE),
+        )
+        .order_by(ReplacedValue.replaced_at.desc(), MeasureValue.period_start.desc())
+    )
+    return [(period, replaced) for period, replaced in rows]
+
+
+def every_value(db: Session, measure_id: uuid.UUID) -> list[MeasureValue]:
+    """Every value of the measure: the whole place first, then by neighbourhood and group, each in period order."""
+    return list(
+        db.scalars(
+            select(MeasureValue)
+            .where(MeasureValue.measure_id == measure_id)
+            .order_by(MeasureValue.neighbourhood, MeasureValue.population_group, MeasureValue.period_start)
+        )
+    )
