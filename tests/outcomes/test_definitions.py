@@ -76,3 +76,42 @@ def test_a_definition_that_cannot_be_kept_names_its_field(
     with pytest.raises(InvalidInputError) as raised:
         _define(db, measure.id, **changes)
     assert raised.value.field == field
+
+
+def test_a_registered_computation_is_defined_with_every_parameter_kept(db: Session) -> None:
+    measure = make.indicator(db)
+    defined = definitions.define_computation(
+        db,
+        measure_id=measure.id,
+        key="events_per_thousand",
+        parameters={"period": "quarter", "per": "1,000"},
+        description="Emergency attendances per 1,000 residents.",
+        reason="",
+        by="analyst",
+        at=MOMENT,
+    )
+    assert defined.parameters == {"event_type": "emergency_attendance", "per": 1000, "period": "quarter"}
+    assert definitions.defined_measures(db)[-1] == measure.id
+
+
+@pytest.mark.parametrize(
+    ("key", "parameters", "field"),
+    [("attendances", {}, "key"), ("events_per_thousand", {"per": "many"}, "parameters")],
+)
+def test_a_computation_the_registry_refuses_names_its_field(
+    db: Session, key: str, parameters: dict[str, Any], field: str
+) -> None:
+    measure = make.indicator(db)
+    with pytest.raises(InvalidInputError) as raised:
+        definitions.define_computation(
+            db,
+            measure_id=measure.id,
+            key=key,
+            parameters=parameters,
+            description="Emergency attendances.",
+            reason="",
+            by="analyst",
+            at=MOMENT,
+        )
+    assert raised.value.field == field
+    assert definitions.current_definition(db, measure.id) is None

@@ -1,7 +1,276 @@
-"""Commands for the place's spend (being built)."""
+"""Commands for the place's spend: the Total Place count by agency, theme, neighbourhood or year, and the spend
+lines out to and in from a Fiscal Data Package."""
 
 from __future__ import annotations
 
-import typer
+import json
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
 
-spend_app = typer.Typer(help="The place's public spend: the Total Place count and Fiscal Data Packages.")
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from wholeplace.core import service as core
+from wholeplace.core.db import transaction as in_transaction
+from wholeplace.core.errors import InvalidInputError
+from wholeplace.core.runtime import Runtime
+from wholeplace.money import fdp, spend
+from wholeplace.sources.cli import command_user
+from wholeplace.sources.lake import Lake
+
+spend_app = typer.Typer(
+    help="The place's public spend: the Total Place count and Fiscal Data Packages.", no_args_is_help=True
+)
+
+
+class By(StrEnum):
+    AGENCY = "agency"
+    THEME = "theme"
+    NEIGHBOURHOOD = "neighbourhood"
+    YEAR = "year"
+
+
+Year = Annotated[
+    str | None,
+    typer.Option(help="One financial year, such as 2025-26 (default: every year)."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@spend_app.command("total")
+def total(
+    by: Annotated[By, typer.Option(help="What to total the spend by.")] = By.AGENCY,
+    year: Year = None,
+    as_json: AsJson = False,
+) -> None:
+    """The Total Place count: all public spend in the place, to the penny, by agency, theme, neighbourhood or
+    year, with the spend per head."""
+    runtime = Runtime.upgraded()
+    with runtime.sessions() as db, spend.place_spend(db, _lake(runtime)) as place:
+        cube = spend.read_cube(place.connection)
+        counted = spend.count(cube, place.neighbourhoods, year=_chosen_year(cube.years, year))
+    if as_json:
+        typer.echo(json.dumps(_count_as_json(counted, by)))
+        return
+    console = Console(highlight=False)
+    console.print(_table(counted, by))
+    console.print(_summary(counted))
+
+
+@spend_app.command("export-fdp")
+def export_fdp(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="The folder to write datapackage.json and spend.csv in.", file_okay=False),
+    ],
+    year: Year = None,
+) -> None:
+    """Write the place's spend lines as a Fiscal Data Package: spend.csv and its datapackage.json, with a Table
+    Schema and a fiscal model (the amount in GBP, and the dimensions)."""
+    runtime = Runtime.upgraded()
+    with runtime.sessions() as db, spend.place_spend(db, _lake(runtime)) as place:
+        found = core.get_place(db)
+        exported = fdp.export_package(
+            place.connection,
+            out,
+            place=found.name if found else "the place",
+            year=spend.year_of(year),
+            now=runtime.clock(),
+        )
+    typer.echo(
+        f"Wrote {exported.lines:,} spend lines adding up to {_pounds(exported.amount)} to {out} "
+        f"({fdp.DESCRIPTOR} and {fdp.DATA_FILE})."
+    )
+
+
+@spend_app.command("import-fdp")
+def import_fdp(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="The package's folder, holding its datapackage.json.", exists=True, file_okay=False
+        ),
+    ],
+    source: Annotated[str, typer.Option(help="The source to load the lines into (registered if new).")],
+    agency: Annotated[
+        str,
+        typer.Option(help="The agency the source belongs to, and the lines' agency where they name none."),
+    ],
+    as_json: AsJson = False,
+) -> None:
+    """Load a Fiscal Data Package's rows as spend lines, through a mapping made from its model: the package is
+    checked whole first, then loaded all at once, or not at all."""
+    runtime = Runtime.upgraded()
+    with in_transaction(runtime.sessions) as db:
+        imported = fdp.import_package(
+            db, _lake(runtime), folder, source=source, agency=agency, by=command_user(), now=runtime.clock()
+        )
+    result = imported.result
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    **result.as_json(),
+                    "package": imported.package.name,
+                    "amount": _number(imported.amount),
+                    "ignored_dimensions": imported.package.ignored,
+                }
+            )
+        )
+        return
+    if imported.package.ignored:
+        typer.echo(
+            "Not loaded: the dimensions "
+            + ", ".join(imported.package.ignored)
+            + " (the spend line standard has no field for them)."
+        )
+    if result.duplicate_of is not None:
+        typer.echo(
+            f"The package {imported.package.name} was already loaded into {source} as batch "
+            f"{result.duplicate_of}; nothing changed."
+        )
+        return
+    typer.echo(
+        f"Loaded {result.rows_loaded:,} spend lines adding up to {_pounds(imported.amount)} from the package "
+        f"{imported.package.name} into {source} ({agency}); {result.rows_quarantined:,} set aside "
+        f"(batch {result.batch_id})."
+    )
+
+
+# ---------------------------------------------------------------- shared
+
+
+def _lake(runtime: Runtime) -> Lake:
+    return Lake.in_data_dir(runtime.settings.data_dir)
+
+
+def _chosen_year(known: list[str], year: str | None) -> str | None:
+    """The year asked for, as the count names it ("2025/26" is 2025-26); refused if no spend falls in it."""
+    if year is None:
+        return None
+    chosen = spend.year_of(year)
+    if chosen not in known:
+        raise InvalidInputError(
+            f"There is no spend in {year}.",
+            field="year",
+            fix=f"The years with spend are: {', '.join(known) or 'none yet'}.",
+        )
+    return chosen
+
+
+def _table(counted: spend.Count, by: By) -> Table:
+    title = f"Public spend by {by.value}, {counted.year or 'every year'}"
+    if by is By.NEIGHBOURHOOD:
+        table = Table(
+            "Code", "Neighbourhood", "Residents", "Spend", "Per head", title=title, title_justify="left"
+        )
+        for area in counted.areas:
+            table.add_row(
+                area.code or "",
+                _area_name(area),
+                "" if area.residents is None else f"{area.residents:,}",
+                _pounds(area.amount),
+                "" if area.per_head is None else _pounds(area.per_head, pennies=True),
+            )
+        return table
+    if by is By.YEAR:
+        table = Table(
+            "Year", "Spend", "Prevention", "Prevention share", "Lines", title=title, title_justify="left"
+        )
+        for year in counted.years:
+            share = year.prevention_share
+            table.add_row(
+                year.year or "Not given",
+                _pounds(year.amount),
+                _pounds(year.prevention),
+                "" if share is None else f"{share:.1%}",
+                f"{year.lines:,}",
+            )
+        return table
+    table = Table(by.value.capitalize(), "Spend", "Share", "Lines", title=title, title_justify="left")
+    for one in _named_totals(counted, by):
+        share = one.amount / counted.amount if counted.amount else None
+        table.add_row(
+            one.name or "Not given",
+            _pounds(one.amount),
+            "" if share is None else f"{share:.1%}",
+            f"{one.lines:,}",
+        )
+    return table
+
+
+def _named_totals(counted: spend.Count, by: By) -> list[spend.Total]:
+    return counted.agencies if by is By.AGENCY else counted.themes
+
+
+def _area_name(area: spend.AreaSpend) -> str:
+    if not area.placed:
+        return "Not placed in a neighbourhood"
+    return area.name or "Not one of the place's neighbourhoods"
+
+
+def _summary(counted: spend.Count) -> str:
+    head = (
+        f"; {_pounds(counted.per_head, pennies=True)} per head of {counted.residents:,} residents"
+        if counted.per_head is not None and counted.residents
+        else "; no spend per head, as the place's neighbourhoods and all their populations are not known"
+    )
+    unplaced = counted.not_placed
+    placed = f"; {_pounds(unplaced.amount)} not placed in a neighbourhood" if unplaced else ""
+    return (
+        f"Total public spend {_pounds(counted.amount)} in {counted.lines:,} lines, "
+        f"{counted.year or 'every year'}{head}{placed}."
+    )
+
+
+def _count_as_json(counted: spend.Count, by: By) -> dict[str, Any]:
+    rows: list[dict[str, Any]]
+    if by is By.NEIGHBOURHOOD:
+        rows = [
+            {
+                "code": area.code,
+                "name": area.name,
+                "residents": area.residents,
+                "amount": _number(area.amount),
+                "per_head": None if area.per_head is None else _number(area.per_head),
+                "lines": area.lines,
+            }
+            for area in counted.areas
+        ]
+    elif by is By.YEAR:
+        rows = [
+            {
+                "year": year.year,
+                "amount": _number(year.amount),
+                "prevention": _number(year.prevention),
+                "lines": year.lines,
+            }
+            for year in counted.years
+        ]
+    else:
+        rows = [
+            {by.value: one.name, "amount": _number(one.amount), "lines": one.lines}
+            for one in _named_totals(counted, by)
+        ]
+    return {
+        "year": counted.year,
+        "by": by.value,
+        "amount": _number(counted.amount),
+        "lines": counted.lines,
+        "residents": counted.residents,
+        "per_head": None if counted.per_head is None else _number(counted.per_head),
+        "rows": rows,
+    }
+
+
+def _number(value: Decimal) -> float:
+    """Pounds to the penny as a JSON number."""
+    return float(value.quantize(spend.ZERO)) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _pounds(value: Decimal, *, pennies: bool = False) -> str:
+    written = f"£{abs(value):,.2f}" if pennies else f"£{abs(value):,.0f}"
+    return f"-{written}" if round(value, 2 if pennies else 0) < 0 else written

@@ -18,6 +18,9 @@ EntityName = Literal["person", "involvement", "event", "relationship", "spend_li
 SEXES = ("male", "female", "other", "unknown")
 RELATIONSHIP_TYPES = ("parent", "child", "partner", "sibling", "carer", "relative", "other")
 PREVENTION_OR_RESPONSE = ("prevention", "response")
+# What a spend line pays for, from what goes in to what comes out: Total Place's question of whether money buys
+# capacity, work, services delivered, or results.
+SPEND_FOCUS = ("inputs", "activities", "outputs", "outcomes")
 IDENTIFIER_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -226,7 +229,12 @@ SPEND_LINE = Entity(
         _text("service", "The service it paid for.", "Response policing"),
         _text("period", "The financial year or month.", "2025-26"),
         Field("amount", "number", "Pounds.", "A number; commas and a £ sign allowed.", "75485.20"),
-        _text("area", "The neighbourhood or area code, where known.", "N0001"),
+        _text(
+            "area",
+            "The neighbourhood code, as the place's geography gives it, where the spend can be placed; blank "
+            "where it cannot.",
+            "N0001",
+        ),
         _text("cost_type", "Staff, running costs, capital, grants and so on.", "staff"),
         _text("theme", "The outcome area or clientele it serves.", "crime"),
         Field(
@@ -236,6 +244,15 @@ SPEND_LINE = Entity(
             "One of the codes.",
             "prevention",
             PREVENTION_OR_RESPONSE,
+        ),
+        Field(
+            "focus",
+            "code",
+            "What it pays for: inputs (staff, buildings, supplies), activities (the work done), outputs (services "
+            "delivered, such as placements or payments) or outcomes (results, such as payment by results).",
+            "One of the codes.",
+            "outputs",
+            SPEND_FOCUS,
         ),
     ),
     needs_record_id=False,

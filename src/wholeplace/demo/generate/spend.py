@@ -1,6 +1,6 @@
-"""Each agency's annual spend by service, placed in neighbourhoods where it can be, by theme and by
-whether it prevents or responds. Figures are pounds per resident a year (2025-26 prices) scaled to the
-place; see docs/demo-place.md for where each comes from."""
+"""Each agency's annual spend by service, placed in neighbourhoods where it can be, by theme, by whether it
+prevents or responds, and by what it pays for (inputs, activities, outputs or outcomes). Figures are pounds per
+resident a year (2025-26 prices) scaled to the place; see docs/demo-place.md for where each comes from."""
 
 from __future__ import annotations
 
@@ -28,11 +28,19 @@ class Service:
     theme: str  # an outcome area, or "universal"
     prevents: bool
     placed_by: str | None  # "residents", "children", "older_people", an extract's source name, or None
+    focus: str  # what it pays for: inputs, activities, outputs or outcomes (the standard's spend line focus)
 
 
 SERVICES = (
     Service(
-        "Riverford Schools", "Primary and secondary teaching", 950, "staff", "education", True, "children"
+        "Riverford Schools",
+        "Primary and secondary teaching",
+        950,
+        "staff",
+        "education",
+        True,
+        "children",
+        "outputs",
     ),
     Service(
         "Riverford Schools",
@@ -42,8 +50,18 @@ SERVICES = (
         "education",
         False,
         "children",
+        "outputs",
     ),
-    Service("Riverford Schools", "Attendance and inclusion", 20, "staff", "education", True, "schools"),
+    Service(
+        "Riverford Schools",
+        "Attendance and inclusion",
+        20,
+        "staff",
+        "education",
+        True,
+        "schools",
+        "activities",
+    ),
     Service(
         "Riverford Children's Services",
         "Looked-after children's placements",
@@ -52,6 +70,7 @@ SERVICES = (
         "childrens_safety",
         False,
         "childrens_social_care",
+        "outputs",
     ),
     Service(
         "Riverford Children's Services",
@@ -61,6 +80,7 @@ SERVICES = (
         "childrens_safety",
         False,
         "childrens_social_care",
+        "activities",
     ),
     Service(
         "Riverford Children's Services",
@@ -70,6 +90,7 @@ SERVICES = (
         "family_relationships",
         True,
         "childrens_social_care",
+        "activities",
     ),
     Service(
         "Riverford Children's Services",
@@ -79,10 +100,20 @@ SERVICES = (
         "early_years",
         True,
         "children",
+        "inputs",
     ),
-    Service("Riverford Children's Services", "Youth services", 8, "staff", "crime", True, "children"),
     Service(
-        "Riverford Health Partnership", "Emergency department", 90, "staff", "health", False, "health_ed"
+        "Riverford Children's Services", "Youth services", 8, "staff", "crime", True, "children", "activities"
+    ),
+    Service(
+        "Riverford Health Partnership",
+        "Emergency department",
+        90,
+        "staff",
+        "health",
+        False,
+        "health_ed",
+        "outputs",
     ),
     Service(
         "Riverford Health Partnership",
@@ -92,9 +123,17 @@ SERVICES = (
         "health",
         False,
         "residents",
+        "outputs",
     ),
     Service(
-        "Riverford Health Partnership", "Mental health services", 230, "staff", "health", False, "residents"
+        "Riverford Health Partnership",
+        "Mental health services",
+        230,
+        "staff",
+        "health",
+        False,
+        "residents",
+        "outputs",
     ),
     Service(
         "Riverford Health Partnership",
@@ -104,8 +143,18 @@ SERVICES = (
         "health",
         False,
         "residents",
+        "outputs",
     ),
-    Service("Riverford Health Partnership", "General practice", 180, "staff", "health", False, "residents"),
+    Service(
+        "Riverford Health Partnership",
+        "General practice",
+        180,
+        "staff",
+        "health",
+        False,
+        "residents",
+        "outputs",
+    ),
     Service(
         "Riverford Health Partnership",
         "Health visiting and school nursing",
@@ -114,6 +163,7 @@ SERVICES = (
         "early_years",
         True,
         "children",
+        "activities",
     ),
     Service(
         "Riverford Health Partnership",
@@ -123,19 +173,58 @@ SERVICES = (
         "substance_use",
         False,
         "health_ed",
+        "outputs",
     ),
     Service(
-        "Riverford Health Partnership", "Public health prevention", 20, "running", "health", True, "residents"
+        "Riverford Health Partnership",
+        "Public health prevention",
+        20,
+        "running",
+        "health",
+        True,
+        "residents",
+        "activities",
     ),
-    Service("Vale Police", "Response policing", 110, "staff", "crime", False, "police"),
-    Service("Vale Police", "Neighbourhood policing", 50, "staff", "crime", True, "residents"),
-    Service("Vale Police", "Investigations", 90, "staff", "crime", False, "police"),
-    Service("Vale Police", "Domestic abuse and safeguarding", 25, "staff", "domestic_abuse", False, "police"),
-    Service("Vale Police", "Custody and criminal justice", 25, "running", "crime", False, UNPLACED),
-    Service("Riverford Homes", "Housing management and repairs", 140, "running", "housing", False, "housing"),
-    Service("Riverford Homes", "Temporary accommodation", 40, "placements", "housing", False, "housing"),
-    Service("Riverford Homes", "Homelessness prevention", 8, "staff", "housing", True, "housing"),
-    Service("Riverford Homes", "Tenancy sustainment", 5, "staff", "financial_stability", True, "housing"),
+    Service("Vale Police", "Response policing", 110, "staff", "crime", False, "police", "activities"),
+    Service("Vale Police", "Neighbourhood policing", 50, "staff", "crime", True, "residents", "activities"),
+    Service("Vale Police", "Investigations", 90, "staff", "crime", False, "police", "activities"),
+    Service(
+        "Vale Police",
+        "Domestic abuse and safeguarding",
+        25,
+        "staff",
+        "domestic_abuse",
+        False,
+        "police",
+        "activities",
+    ),
+    Service("Vale Police", "Custody and criminal justice", 25, "running", "crime", False, UNPLACED, "inputs"),
+    Service(
+        "Riverford Homes",
+        "Housing management and repairs",
+        140,
+        "running",
+        "housing",
+        False,
+        "housing",
+        "inputs",
+    ),
+    Service(
+        "Riverford Homes", "Temporary accommodation", 40, "placements", "housing", False, "housing", "outputs"
+    ),
+    Service(
+        "Riverford Homes", "Homelessness prevention", 8, "staff", "housing", True, "housing", "activities"
+    ),
+    Service(
+        "Riverford Homes",
+        "Tenancy sustainment",
+        5,
+        "staff",
+        "financial_stability",
+        True,
+        "housing",
+        "activities",
+    ),
     Service(
         "Jobcentre Plus Riverford",
         "Universal Credit and legacy benefit payments",
@@ -144,6 +233,7 @@ SERVICES = (
         "financial_stability",
         False,
         "benefits",
+        "outputs",
     ),
     Service(
         "Jobcentre Plus Riverford",
@@ -153,6 +243,7 @@ SERVICES = (
         "financial_stability",
         True,
         "benefits",
+        "activities",
     ),
     Service(
         "Jobcentre Plus Riverford",
@@ -162,6 +253,7 @@ SERVICES = (
         "financial_stability",
         False,
         UNPLACED,
+        "inputs",
     ),
     Service(
         "Riverford Adult Social Care",
@@ -171,11 +263,21 @@ SERVICES = (
         "health",
         False,
         "adult_social_care",
+        "outputs",
     ),
     Service(
-        "Riverford Adult Social Care", "Home care", 110, "placements", "health", False, "adult_social_care"
+        "Riverford Adult Social Care",
+        "Home care",
+        110,
+        "placements",
+        "health",
+        False,
+        "adult_social_care",
+        "outputs",
     ),
-    Service("Riverford Adult Social Care", "Reablement", 20, "staff", "health", True, "older_people"),
+    Service(
+        "Riverford Adult Social Care", "Reablement", 20, "staff", "health", True, "older_people", "outcomes"
+    ),
     Service(
         "Riverford Adult Social Care",
         "Assessment and care management",
@@ -184,6 +286,7 @@ SERVICES = (
         "health",
         False,
         "adult_social_care",
+        "activities",
     ),
     Service(
         "Riverford Adult Social Care",
@@ -193,8 +296,18 @@ SERVICES = (
         "health",
         False,
         "adult_social_care",
+        "outputs",
     ),
-    Service("Vale Probation Service", "Community supervision", 15, "staff", "crime", False, "probation"),
+    Service(
+        "Vale Probation Service",
+        "Community supervision",
+        15,
+        "staff",
+        "crime",
+        False,
+        "probation",
+        "activities",
+    ),
     Service(
         "Vale Probation Service",
         "Accredited programmes and interventions",
@@ -203,14 +316,38 @@ SERVICES = (
         "crime",
         True,
         "probation",
+        "outputs",
     ),
-    Service("Vale Probation Service", "Approved premises", 4, "running", "crime", False, UNPLACED),
+    Service("Vale Probation Service", "Approved premises", 4, "running", "crime", False, UNPLACED, "inputs"),
     Service(
-        "Riverford Family Action", "Food bank", 1.5, "in_kind", "financial_stability", False, "food_bank"
+        "Riverford Family Action",
+        "Food bank",
+        1.5,
+        "in_kind",
+        "financial_stability",
+        False,
+        "food_bank",
+        "outputs",
     ),
-    Service("Riverford Family Action", "Debt advice", 2, "staff", "financial_stability", True, "food_bank"),
     Service(
-        "Riverford Family Action", "Family key work", 2.5, "staff", "family_relationships", True, "children"
+        "Riverford Family Action",
+        "Debt advice",
+        2,
+        "staff",
+        "financial_stability",
+        True,
+        "food_bank",
+        "activities",
+    ),
+    Service(
+        "Riverford Family Action",
+        "Family key work",
+        2.5,
+        "staff",
+        "family_relationships",
+        True,
+        "children",
+        "outcomes",
     ),
 )
 COLUMNS = [
@@ -222,6 +359,7 @@ COLUMNS = [
     "cost_type",
     "theme",
     "prevention_or_response",
+    "focus",
 ]
 
 
@@ -251,6 +389,7 @@ def spend_lines(world: World, extracts: list[Extract]) -> dict[str, pd.DataFrame
                         "cost_type": service.cost_type,
                         "theme": service.theme,
                         "prevention_or_response": "prevention" if service.prevents else "response",
+                        "focus": service.focus,
                     }
                 )
             )
@@ -301,5 +440,6 @@ def mapping(agency: str) -> dict[str, object]:
             "cost_type": "cost_type",
             "theme": "theme",
             "prevention_or_response": "prevention_or_response",
+            "focus": "focus",
         },
     }

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wholeplace.core.errors import ConflictError, InvalidInputError, NotFoundError
+from wholeplace.outcomes import indicators
 from wholeplace.outcomes.models import SHORT, Definition
 from wholeplace.outcomes.service import framework
 
@@ -115,3 +116,53 @@ def definition(db: Session, *, measure_id: uuid.UUID, version: int) -> Definitio
             f"The measure has no definition version {version}.", fix="Go back to the measure."
         )
     return found
+
+
+def defined_measures(db: Session) -> list[uuid.UUID]:
+    """The measures that have a definition, in the order they were first defined."""
+    first_defined = (
+        select(Definition.measure_id, func.min(Definition.changed_at).label("since"))
+        .group_by(Definition.measure_id)
+        .subquery()
+    )
+    return list(
+        db.scalars(
+            select(first_defined.c.measure_id).order_by(first_defined.c.since, first_defined.c.measure_id)
+        )
+    )
+
+
+def define_computation(
+    db: Session,
+    *,
+    measure_id: uuid.UUID,
+    key: str,
+    parameters: Mapping[str, Any],
+    description: str,
+    reason: str,
+    by: str,
+    at: datetime,
+) -> Definition:
+    """Define a measure by a computation the registry holds (outcomes/indicators.py): the key must be
+    registered and the parameters right for it, each typed or kept; a parameter left out takes its default, and
+    the definition keeps every parameter's value, so that a later change of default changes no version."""
+    try:
+        checked = indicators.indicator(key).checked(parameters)
+    except indicators.ParameterError as error:
+        raise InvalidInputError(
+            str(error),
+            field="key" if error.parameter == "key" else "parameters",
+            fix="Choose a registered computation and give its parameters as name = value."
+            if error.parameter == "key"
+            else "Correct the parameter named, or leave it out for its default.",
+        ) from error
+    return define(
+        db,
+        measure_id=measure_id,
+        key=key,
+        parameters=checked,
+        description=description,
+        reason=reason,
+        by=by,
+        at=at,
+    )

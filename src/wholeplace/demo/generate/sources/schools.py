@@ -1,5 +1,6 @@
 """Riverford Schools: the pupil roll from the schools' management information system, with attendance
-and exclusions. UTF-8 CSV, surname first, UK dates."""
+and exclusions. UTF-8 CSV, surname first, UK dates. A pupil flagged persistently absent also has the extract's
+date in `persistently_absent_on`, so that the mapping can make the flag an event of the standard."""
 
 from __future__ import annotations
 
@@ -86,6 +87,11 @@ def build(world: World) -> Extract:
                     "date": {"column": "last_exclusion", "format": "%d/%m/%Y"},
                     "when_present": "last_exclusion",
                 },
+                {
+                    "type": "persistent_absence",
+                    "date": {"column": "persistently_absent_on", "format": "%d/%m/%Y"},
+                    "when_present": "persistently_absent_on",
+                },
             ],
         },
     )
@@ -99,6 +105,7 @@ def _table(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     count = len(recorded)
+    persistently_absent = attendance < PERSISTENT_ABSENCE
     return pd.DataFrame(
         {
             "pupil_ref": record_ids(rng, "RS", count),
@@ -111,7 +118,10 @@ def _table(
             "address": recorded["address_line_1"].to_numpy(),
             "post_code": recorded["postcode"].to_numpy(),
             "attendance_pct": np.round(attendance * 100, 1),
-            "persistently_absent": np.where(attendance < PERSISTENT_ABSENCE, "Y", "N"),
+            "persistently_absent": np.where(persistently_absent, "Y", "N"),
+            "persistently_absent_on": format_dates(
+                np.full(count, EXTRACT_DATE), "%d/%m/%Y", missing=~persistently_absent
+            ),
             "exclusions_this_year": exclusions.astype(np.int64),
             "last_exclusion": format_dates(last_exclusion.astype("datetime64[D]"), "%d/%m/%Y"),
         }
