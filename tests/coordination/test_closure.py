@@ -651,4 +651,30 @@ def test_closed_needs_name_every_agency_that_held_an_action_in_the_plan_but_not_
         ("domestic_abuse", "achieved", CLOSED_AT.date()),
         ("housing", "achieved", CLOSED_AT.date()),
     ]
-    assert {one.agencies for one in found} == {frozenset({police.id, council.id})}
+    assert {one.agencies for one in found} == {frozenset({police.name, council.name})}
+
+
+def test_closed_needs_name_the_agency_of_the_lead_professional_while_the_plan_was_open(
+    db: Session, police: Agency, council: Agency, homes: Agency, lena: User
+) -> None:
+    plan = make_plan(db)
+    _action(db, needs_of(db, plan)[0], police)
+    lead(db, lena)
+    earlier = factories.user(db, at=homes)
+    db.add(
+        LeadProfessional(
+            household_id=HOUSEHOLD,
+            username=earlier.username,
+            agency_id=homes.id,
+            family_agreed_on=date(2020, 1, 1),
+            family_agreement="Agreed.",
+            assigned_by="sam",
+            started_at=plan.opened_at - timedelta(days=400),
+            ended_at=plan.opened_at - timedelta(days=300),
+        )
+    )
+    close(db, plan)
+
+    [found] = closure.closed_needs(db)
+
+    assert found.agencies == frozenset({police.name, council.name})

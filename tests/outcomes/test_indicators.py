@@ -257,6 +257,49 @@ def test_per_thousand_needs_population_estimates() -> None:
 # ---------------------------------------------------------------- parameters
 
 
+def closed_need(plan: str, day: str, area: str, result: str, *agencies: str, **more: Any) -> dict[str, Any]:
+    plan_id = f"00000000-0000-0000-0000-{int(plan):012d}"
+    return {
+        "plan_id": plan_id,
+        "closed_on": d(day),
+        "outcome_area": area,
+        "result": result,
+        "agencies": list(agencies),
+        **more,
+    }
+
+
+CLOSED = LinkedData.of(
+    closed_needs=[
+        closed_need("1", "2024-06-01", "housing", "achieved", "Council", "Police", sustainment="sustained"),
+        closed_need("1", "2024-06-01", "education", "not_achieved", "Council", "Police"),
+        closed_need("2", "2025-02-01", "housing", "partly_achieved", "Council"),
+        closed_need("3", "2025-05-01", "housing", "achieved", "Police", sustainment="relapsed"),
+    ]
+)
+
+
+def test_closed_plans_count_each_family_once_a_year_where_the_agency_worked() -> None:
+    assert computed(CLOSED, "closed_plans", agency="Council") == {("2024/25", None, None): Decimal(2)}
+    assert computed(CLOSED, "closed_plans", agency="Police") == {
+        ("2024/25", None, None): Decimal(1),
+        ("2025/26", None, None): Decimal(1),
+    }
+
+
+def test_closed_plan_outcomes_share_the_needs_better_off_by_the_rule() -> None:
+    assert computed(CLOSED, "closed_plan_outcomes", agency="Council") == {
+        ("2024/25", None, None): Decimal("33.3")
+    }
+    assert computed(
+        CLOSED, "closed_plan_outcomes", agency="Council", areas="housing", counted="achieved, partly_achieved"
+    ) == {("2024/25", None, None): Decimal("100.0")}
+    assert computed(CLOSED, "closed_plan_outcomes", agency="Police", sustained_only="yes") == {
+        ("2024/25", None, None): Decimal("50.0"),
+        ("2025/26", None, None): Decimal("0.0"),
+    }
+
+
 def test_parameters_left_out_take_their_defaults_and_typed_ones_are_read() -> None:
     found = indicators.indicator("repeat_events_within")
     typed = indicators.parameters_from_lines(["months = 6", "", " period=quarter "])
@@ -280,6 +323,10 @@ def test_parameters_left_out_take_their_defaults_and_typed_ones_are_read() -> No
         ("households_with_needs", {"needs": "housing"}, "needs"),
         ("households_with_needs", {"needs": {"Housing!": ["eviction"]}}, "needs"),
         ("share_of_people_with_event", {"event_type": "a, b"}, "event_type"),
+        ("closed_plans", {}, "agency"),
+        ("closed_plan_outcomes", {"agency": "Police", "counted": "won"}, "counted"),
+        ("closed_plan_outcomes", {"agency": "Police", "sustained_only": "maybe"}, "sustained_only"),
+        ("closed_plan_outcomes", {"agency": "Police", "areas": "Housing!"}, "areas"),
     ],
 )
 def test_wrong_parameters_are_refused_naming_the_parameter(
@@ -341,6 +388,13 @@ def test_shares_lie_between_none_and_all(people: Any, happened: Any, key: str) -
     assert all(Decimal(0) <= value <= Decimal(100) for value in values.values())
 
 
+PARAMETERS_NEEDED: dict[str, dict[str, Any]] = {
+    "households_with_needs": {"needs": NEEDS, "at_least": 1},
+    "closed_plans": {"agency": "Council"},
+    "closed_plan_outcomes": {"agency": "Council"},
+}
+
+
 @given(people_st, events_st, st.sampled_from(list(indicators.REGISTRY)), st.integers(0, 100))
 def test_an_event_of_another_type_within_the_data_changes_nothing(
     people: Any, happened: Any, key: str, which: int
@@ -350,7 +404,7 @@ def test_an_event_of_another_type_within_the_data_changes_nothing(
     on_a_day_already_there = linked[which % len(linked)][2]
     data = linked_data(people, happened)
     more = linked_data(people, [*happened, (people[0][0], "library_visit", on_a_day_already_there, None)])
-    parameters = {"needs": NEEDS, "at_least": 1} if key == "households_with_needs" else {}
+    parameters = PARAMETERS_NEEDED.get(key, {})
     assert computed(more, key, **parameters) == computed(data, key, **parameters)
 
 

@@ -19,8 +19,11 @@ from wholeplace.demo.coordination import build_coordination
 from wholeplace.demo.generate.noise import NoiseRates
 from wholeplace.demo.generate.place import NEIGHBOURHOODS_FILE, generate_place, generated_with
 from wholeplace.demo.governance import build_governance
+from wholeplace.demo.outcomes import ANALYST as DEMO_ANALYST
+from wholeplace.demo.outcomes import build_outcomes
 from wholeplace.demo.service import DEMO_PASSWORD, build_demo, demo_files, holds_other_place, load_demo_file
 from wholeplace.identity import service as identity
+from wholeplace.outcomes.service import computing
 from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
 
@@ -90,6 +93,7 @@ def demo(
     _link_demo(runtime)
     _govern_demo(runtime)
     _coordinate_demo(runtime, folder)
+    _measure_demo(runtime, folder)
     table = Table("username", "name", "roles", title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     for user in users:
         table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))
@@ -156,6 +160,29 @@ def _coordinate_demo(runtime: Runtime, folder: Path) -> None:
         f"{summary.plans:,} shared plans ({summary.closed:,} closed, {summary.relapses:,} relapses flagged), "
         f"{summary.meetings:,} meetings; referrals between agencies: {summary.referrals:,}."
     )
+
+
+def _measure_demo(runtime: Runtime, folder: Path) -> None:
+    lake = Lake.in_data_dir(runtime.settings.data_dir)
+    with (
+        in_transaction(runtime.sessions) as db,
+        console.status("Computing the demo's outcomes framework") as status,
+    ):
+        framework = build_outcomes(db, work=folder / "outcomes", now=runtime.clock())
+        computed = computing.compute_all(
+            db,
+            lake,
+            by=DEMO_ANALYST,
+            at=runtime.clock(),
+            progress=lambda step: status.update(f"Computing {step}"),
+        )
+    problems = [one.line() for one in computed if not one.computed]
+    typer.echo(
+        f"Outcomes framework: {framework.results} results and {framework.measures} measures; "
+        f"{sum(one.computed for one in computed)} computed from the linked data."
+    )
+    for problem in problems:
+        typer.echo(f"  {problem}")
 
 
 def _link_demo(runtime: Runtime) -> None:

@@ -6,13 +6,11 @@ how many of those families' plans closed ("how much did we do")."""
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from wholeplace.coordination.service.closure import ClosedNeed
 from wholeplace.outcomes import periods
@@ -20,10 +18,6 @@ from wholeplace.outcomes import periods
 RESULTS = ("achieved", "partly_achieved", "not_achieved")
 SUSTAINED = "sustained"
 ONE_PLACE = Decimal("0.1")
-
-
-class RuleError(ValueError):
-    """Parameters that make no rule; the message names the parameter and what it takes."""
 
 
 @dataclass(frozen=True)
@@ -36,34 +30,11 @@ class BetterOff:
     counted: frozenset[str] = frozenset({"achieved"})
     sustained_only: bool = False
 
-    @classmethod
-    def from_parameters(cls, parameters: Mapping[str, Any]) -> BetterOff:
-        unknown = set(parameters) - {"areas", "counted", "sustained_only"}
-        if unknown:
-            raise RuleError(
-                f"Unknown parameters: {', '.join(sorted(unknown))}; use areas, counted, sustained_only."
-            )
-        counted = frozenset(_codes(parameters.get("counted", ["achieved"]), "counted"))
-        if not counted or not counted <= set(RESULTS):
-            raise RuleError(f"counted takes one or more of {', '.join(RESULTS)}.")
-        sustained_only = parameters.get("sustained_only", False)
-        if not isinstance(sustained_only, bool):
-            raise RuleError("sustained_only takes true or false.")
-        return cls(frozenset(_codes(parameters.get("areas", []), "areas")), counted, sustained_only)
-
     def covers(self, need: ClosedNeed) -> bool:
         return not self.areas or need.outcome_area in self.areas
 
     def better_off(self, need: ClosedNeed) -> bool:
         return need.result in self.counted and (not self.sustained_only or need.sustainment == SUSTAINED)
-
-
-def _codes(value: Any, name: str) -> list[str]:
-    if isinstance(value, str):
-        value = [part for part in value.replace(",", " ").split() if part]
-    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        raise RuleError(f"{name} takes a list of codes.")
-    return value
 
 
 @dataclass
@@ -72,14 +43,12 @@ class _Tally:
     better_off: Counter[str] = field(default_factory=Counter)
 
 
-def better_off_shares(
-    needs: Iterable[ClosedNeed], *, agency_id: uuid.UUID, rule: BetterOff
-) -> dict[str, Decimal]:
+def better_off_shares(needs: Iterable[ClosedNeed], *, agency: str, rule: BetterOff) -> dict[str, Decimal]:
     """Per financial year of closure ("2024/25"), the percentage of the needs counted that were better off, to
     one decimal place; years with nothing counted have no value rather than a zero."""
     tally = _Tally()
     for need in needs:
-        if agency_id in need.agencies and rule.covers(need):
+        if agency in need.agencies and rule.covers(need):
             year = financial_year_of(need.closed_on)
             tally.counted[year] += 1
             tally.better_off[year] += rule.better_off(need)
@@ -89,11 +58,9 @@ def better_off_shares(
     }
 
 
-def plans_closed(needs: Iterable[ClosedNeed], *, agency_id: uuid.UUID) -> dict[str, Decimal]:
+def plans_closed(needs: Iterable[ClosedNeed], *, agency: str) -> dict[str, Decimal]:
     """Per financial year, how many families' plans the agency worked in were closed: "how much did we do"."""
-    plans = {
-        (financial_year_of(need.closed_on), need.plan_id) for need in needs if agency_id in need.agencies
-    }
+    plans = {(financial_year_of(need.closed_on), need.plan_id) for need in needs if agency in need.agencies}
     counted = Counter(year for year, _ in plans)
     return {year: Decimal(count) for year, count in sorted(counted.items())}
 

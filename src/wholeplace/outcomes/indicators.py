@@ -14,9 +14,10 @@ Rules every computation keeps:
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -24,7 +25,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 
-from wholeplace.outcomes import periods
+from wholeplace.coordination.service.closure import ClosedNeed
+from wholeplace.outcomes import household_outcomes, periods
+from wholeplace.outcomes.household_outcomes import BetterOff
 from wholeplace.outcomes.periods import Period, PeriodKind
 from wholeplace.outcomes.schemas import ComputedValue
 
@@ -60,6 +63,16 @@ INVOLVEMENTS = pa.schema(
     ]
 )
 NEIGHBOURHOODS = pa.schema([("code", pa.string()), ("residents", pa.int64())])
+CLOSED_NEEDS = pa.schema(
+    [
+        ("plan_id", pa.string()),
+        ("closed_on", pa.date32()),
+        ("outcome_area", pa.string()),
+        ("result", pa.string()),
+        ("sustainment", pa.string()),
+        ("agencies", pa.list_(pa.string())),
+    ]
+)
 
 PLACES = Decimal("0.0001")
 FINANCIAL_YEAR, QUARTER = "financial_year", "quarter"
@@ -81,13 +94,15 @@ TYPE_FORBIDS = re.compile(r"[,;:=\n]")
 class LinkedData:
     """What the computations read: every linked person record with its person and household (`household_id`
     empty for someone in none), the neighbourhood its postcode lies in, its date of birth and the dates that say
-    how recent it is; the records' events and involvements; and the place's neighbourhoods with their residents
-    (the population estimate rates per head divide by; empty where unknown)."""
+    how recent it is; the records' events and involvements; the place's neighbourhoods with their residents
+    (the population estimate rates per head divide by; empty where unknown); and the needs of the closed shared
+    plans with the agencies that worked in each (no household: what the households roll up to)."""
 
     records: pa.Table
     events: pa.Table
     involvements: pa.Table
     neighbourhoods: pa.Table
+    closed_needs: pa.Table = field(default_factory=CLOSED_NEEDS.empty_table)
 
     @classmethod
     def of(
@@ -97,6 +112,7 @@ class LinkedData:
         events: Iterable[Mapping[str, Any]] = (),
         involvements: Iterable[Mapping[str, Any]] = (),
         neighbourhoods: Iterable[Mapping[str, Any]] = (),
+        closed_needs: Iterable[Mapping[str, Any]] = (),
     ) -> LinkedData:
         """From rows given as dictionaries; a column a row leaves out is empty."""
         return cls(
@@ -104,11 +120,18 @@ class LinkedData:
             events=_rows(events, EVENTS),
             involvements=_rows(involvements, INVOLVEMENTS),
             neighbourhoods=_rows(neighbourhoods, NEIGHBOURHOODS),
+            closed_needs=_rows(closed_needs, CLOSED_NEEDS),
         )
 
     @classmethod
     def conformed(
-        cls, *, records: pa.Table, events: pa.Table, involvements: pa.Table, neighbourhoods: pa.Table
+        cls,
+        *,
+        records: pa.Table,
+        events: pa.Table,
+        involvements: pa.Table,
+        neighbourhoods: pa.Table,
+        closed_needs: pa.Table | None = None,
     ) -> LinkedData:
         """From tables that hold at least the columns needed (missing ones are taken as empty), cast to the
         types the computations expect."""
@@ -117,6 +140,9 @@ class LinkedData:
             events=_conform(events, EVENTS),
             involvements=_conform(involvements, INVOLVEMENTS),
             neighbourhoods=_conform(neighbourhoods, NEIGHBOURHOODS),
+            closed_needs=CLOSED_NEEDS.empty_table()
+            if closed_needs is None
+            else _conform(closed_needs, CLOSED_NEEDS),
         )
 
 
@@ -151,6 +177,7 @@ def workspace(data: LinkedData) -> Iterator[duckdb.DuckDBPyConnection]:
             ("events", data.events),
             ("involvements", data.involvements),
             ("neighbourhoods", data.neighbourhoods),
+            ("closed_needs", data.closed_needs),
         ):
             connection.register(name, table)
         connection.execute(_RESOLVE_PEOPLE)
@@ -365,6 +392,7 @@ class Indicator:
             periods="financial year" if checked.get("period") == FINANCIAL_YEAR else "calendar quarter",
             groups=" and by age band" if checked.get("group") == AGE_BAND else "",
             role_words=f" as {checked['role']}" if checked.get("role") else "",
+            area_words=f" in {', '.join(checked['areas'])}" if checked.get("areas") else "",
         )
 
     def as_text(self, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -711,6 +739,86 @@ def events_per_thousand(
     return _shares(rows, kind, parameters["per"])
 
 
+# ---------------------------------------------------------------- households rolled up from closed plans
+
+
+def closed_plans(connection: duckdb.DuckDBPyConnection, parameters: Mapping[str, Any]) -> list[ComputedValue]:
+    """Families whose shared plan, with an action of the agency's, closed in each financial year."""
+    counted = household_outcomes.plans_closed(_closed_needs(connection), agency=parameters["agency"])
+    return [ComputedValue(period=year, value=value) for year, value in counted.items()]
+
+
+def closed_plan_outcomes(
+    connection: duckdb.DuckDBPyConnection, parameters: Mapping[str, Any]
+) -> list[ComputedValue]:
+    """The share of closed plans' needs that were better off, among the plans the agency worked in."""
+    rule = BetterOff(
+        areas=frozenset(parameters["areas"]),
+        counted=frozenset(parameters["counted"]),
+        sustained_only=parameters["sustained_only"],
+    )
+    shares = household_outcomes.better_off_shares(
+        _closed_needs(connection), agency=parameters["agency"], rule=rule
+    )
+    return [ComputedValue(period=year, value=value) for year, value in shares.items()]
+
+
+def _closed_needs(connection: duckdb.DuckDBPyConnection) -> list[ClosedNeed]:
+    return [
+        ClosedNeed(
+            plan_id=uuid.UUID(row["plan_id"]),
+            closed_on=row["closed_on"],
+            outcome_area=row["outcome_area"],
+            result=row["result"],
+            sustainment=row["sustainment"],
+            agencies=frozenset(row["agencies"] or ()),
+        )
+        for row in connection.sql("SELECT * FROM closed_needs").to_arrow_table().to_pylist()
+    ]
+
+
+def _agency_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("give the name of the agency whose programme it is")
+    return " ".join(value.split())
+
+
+def _codes(value: Any) -> list[str]:
+    listed = [part for part in re.split(r"[,\s]+", value) if part] if isinstance(value, str) else value
+    if not isinstance(listed, list) or not all(isinstance(code, str) and AREA.match(code) for code in listed):
+        raise ValueError("give codes such as education, housing, separated by commas")
+    return list(dict.fromkeys(listed))
+
+
+def _results(value: Any) -> list[str]:
+    listed = _codes(value)
+    if not listed or not set(listed) <= set(household_outcomes.RESULTS):
+        raise ValueError("give one or more of " + ", ".join(household_outcomes.RESULTS))
+    return listed
+
+
+def _yes_or_no(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in {"yes", "no", "true", "false"}:
+        raise ValueError("give yes or no")
+    return text in {"yes", "true"}
+
+
+def _codes_as_text(value: Any) -> str:
+    return ", ".join(value)
+
+
+def _yes_or_no_as_text(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+AGENCY = Parameter(
+    "agency", "Agency", "the agency whose programme worked with the families", "", _agency_name
+)
+
+
 # ---------------------------------------------------------------- what is registered
 
 
@@ -820,6 +928,48 @@ REGISTRY: dict[str, Indicator] = {
                 PERIOD,
             ),
             events_per_thousand,
+        ),
+        Indicator(
+            "closed_plans",
+            "Families whose shared plan closed",
+            "Families whose shared plan, with an action of {agency}'s, closed in the financial year.",
+            (AGENCY,),
+            closed_plans,
+        ),
+        Indicator(
+            "closed_plan_outcomes",
+            "Needs better off when the plan closed",
+            "Of the needs{area_words} of the shared plans closed in the financial year that {agency} worked in, "
+            "how many per 100 were {counted} (counted only once the sustainment check found it held: "
+            "{sustained_only}).",
+            (
+                AGENCY,
+                Parameter(
+                    "areas",
+                    "Outcome areas",
+                    "the plans' outcome areas counted, separated by commas; empty for every area",
+                    [],
+                    _codes,
+                    _codes_as_text,
+                ),
+                Parameter(
+                    "counted",
+                    "Counted as better off",
+                    "achieved, partly_achieved or not_achieved, separated by commas",
+                    ["achieved"],
+                    _results,
+                    _codes_as_text,
+                ),
+                Parameter(
+                    "sustained_only",
+                    "Only when it held",
+                    "yes to count a need only once the sustainment check found it held",
+                    False,
+                    _yes_or_no,
+                    _yes_or_no_as_text,
+                ),
+            ),
+            closed_plan_outcomes,
         ),
     )
 }

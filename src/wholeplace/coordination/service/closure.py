@@ -14,12 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from wholeplace.coordination import framework
 from wholeplace.coordination.framework import SustainmentRule
 from wholeplace.coordination.models import (
+    LeadProfessional,
     Plan,
     PlanAction,
     PlanNeed,
@@ -33,6 +34,7 @@ from wholeplace.coordination.service import access, alerts, leads, plans, settin
 from wholeplace.coordination.service.access import Sight, Working, see
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, InvalidInputError
+from wholeplace.core.models import Agency
 from wholeplace.governance.decision import Subject
 from wholeplace.web.access import Viewer
 
@@ -538,28 +540,40 @@ def _claims(
 @dataclass(frozen=True)
 class ClosedNeed:
     """A need of a closed plan as the outcomes framework rolls it up: no household, only what was reached, whether
-    it held, and the agencies that held an action anywhere in the plan."""
+    it held, and the names of the agencies that held an action anywhere in the plan."""
 
     plan_id: uuid.UUID
     closed_on: date
     outcome_area: str
     result: str
     sustainment: str
-    agencies: frozenset[uuid.UUID]
+    agencies: frozenset[str]
 
 
 def closed_needs(db: Session) -> list[ClosedNeed]:
-    """Every need of every closed plan, each with the agencies that worked with the household in the plan."""
+    """Every need of every closed plan, each with the agencies that worked with the household in the plan: those
+    that held an action (not one cancelled) and those whose worker was the family's lead professional while the
+    plan was open."""
     actions = (
-        select(PlanNeed.plan_id, PlanAction.agency_id)
+        select(PlanNeed.plan_id, Agency.name)
         .join(PlanAction, PlanAction.need_id == PlanNeed.id)
+        .join(Agency, Agency.id == PlanAction.agency_id)
         .join(Plan, Plan.id == PlanNeed.plan_id)
         .where(Plan.status == CLOSED, PlanAction.status != CANCELLED)
-        .distinct()
     )
-    agencies: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for plan_id, agency_id in db.execute(actions):
-        agencies.setdefault(plan_id, set()).add(agency_id)
+    leads_during = (
+        select(Plan.id, Agency.name)
+        .join(LeadProfessional, LeadProfessional.household_id == Plan.household_id)
+        .join(Agency, Agency.id == LeadProfessional.agency_id)
+        .where(
+            Plan.status == CLOSED,
+            LeadProfessional.started_at <= Plan.closed_at,
+            or_(LeadProfessional.ended_at.is_(None), LeadProfessional.ended_at >= Plan.opened_at),
+        )
+    )
+    agencies: dict[uuid.UUID, set[str]] = {}
+    for plan_id, agency in db.execute(actions.union(leads_during)):
+        agencies.setdefault(plan_id, set()).add(agency)
     return [
         ClosedNeed(
             plan_id=row.plan_id,

@@ -1,8 +1,8 @@
 """Measures' values computed from the linked data. The lake's current person records, events and involvements,
-the latest linkage run's people and households, and the place's neighbourhoods are gathered once; each measure's
-current definition is run by the computation its key names (outcomes/indicators.py) and the values are recorded
-under the definition's version, which warns the owner when the newest whole-place value is special cause
-concern. A measure that cannot be computed is reported with the reason, and the others are computed still."""
+the latest linkage run's people and households, the place's neighbourhoods and the closed shared plans' needs
+are gathered once; each measure's current definition is run by the computation its key names
+(outcomes/indicators.py) and the values are recorded under the definition's version, which warns the owner when
+the newest whole-place value is special cause concern. A measure that cannot be computed is reported with the reason, and the others are computed still."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy.orm import Session
 
+from wholeplace.coordination.service import closure
 from wholeplace.core import geography
 from wholeplace.core.errors import WholeplaceError
 from wholeplace.identity import service as identity
@@ -189,6 +190,21 @@ def gather(db: Session, lake: Lake, *, people: pa.Table | None = None) -> Linked
                 "residents": pa.array([one.residents for one in neighbourhoods], pa.int64()),
             }
         ),
+        closed_needs=_closed_needs(db),
+    )
+
+
+def _closed_needs(db: Session) -> pa.Table:
+    needs = closure.closed_needs(db)
+    return pa.table(
+        {
+            "plan_id": pa.array([str(need.plan_id) for need in needs], pa.string()),
+            "closed_on": pa.array([need.closed_on for need in needs], pa.date32()),
+            "outcome_area": pa.array([need.outcome_area for need in needs], pa.string()),
+            "result": pa.array([need.result for need in needs], pa.string()),
+            "sustainment": pa.array([need.sustainment for need in needs], pa.string()),
+            "agencies": pa.array([sorted(need.agencies) for need in needs], pa.list_(pa.string())),
+        }
     )
 
 
