@@ -88,7 +88,9 @@ def test_the_navigation_shows_only_what_the_role_allows(client: TestClient, sign
     assert 'href="/admin"' not in page
 
 
-def test_only_the_most_specific_navigation_entry_is_current(client: TestClient, signed_in_as: SignedInAs) -> None:
+def test_only_the_most_specific_navigation_entry_is_current(
+    client: TestClient, signed_in_as: SignedInAs
+) -> None:
     signed_in_as(Role.PROGRAMME_MANAGER)
 
     page = client.get("/outcomes/scorecard").text

@@ -4,20 +4,19 @@ side by side, and search the Unit Cost Database."""
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from wholeplace.money import monte_carlo, sensitivity
-from wholeplace.money.cba import Appraised, BenefitType, FlatRate, Input, appraise, compare
+from wholeplace.money import monte_carlo, presenting, sensitivity
+from wholeplace.money.cba import Appraised, BenefitType, appraise, compare
 from wholeplace.money.deflators import financial_year_label
 from wholeplace.money.scenario import Scenario, load_scenario
-from wholeplace.money.unit_costs import ATTRIBUTION, EDITION, UnitCost, shipped_database
+from wholeplace.money.unit_costs import ATTRIBUTION, EDITION, shipped_database
 
 cba_app = typer.Typer(
     help="Money: cost-benefit analysis of prevention and integration, after HM Treasury's 2014 guidance for "
@@ -47,7 +46,7 @@ def run(scenario: ScenarioFile, deflators: Deflators = None, as_json: AsJson = F
     loaded = load_scenario(scenario, deflators=deflators)
     result = appraise(loaded.appraisal)
     if as_json:
-        typer.echo(json.dumps(result_as_json(result), indent=2))
+        typer.echo(json.dumps(presenting.result_as_json(result), indent=2))
         return
     _print_appraisal(Console(highlight=False), loaded, result)
 
@@ -71,7 +70,7 @@ def sensitivity_command(
     switches = sensitivity.switching_values(appraisal)
     npv = appraise(appraisal).public_value_npv
     if as_json:
-        typer.echo(json.dumps(_sensitivity_as_json(npv, bars, switches), indent=2))
+        typer.echo(json.dumps(presenting.sensitivity_as_json(npv, bars, switches), indent=2))
         return
     _print_sensitivity(Console(highlight=False), loaded, npv, bars, switches)
 
@@ -90,7 +89,7 @@ def monte_carlo_command(
     loaded = load_scenario(scenario, deflators=deflators)
     simulation = monte_carlo.simulate(loaded.appraisal, loaded.distributions, draws=draws, seed=seed)
     if as_json:
-        typer.echo(json.dumps(_simulation_as_json(simulation), indent=2))
+        typer.echo(json.dumps(presenting.simulation_as_json(simulation), indent=2))
         return
     _print_simulation(Console(highlight=False), loaded, simulation)
 
@@ -110,7 +109,11 @@ def compare_command(
         typer.echo(
             json.dumps(
                 [
-                    {"name": scenario.appraisal.name, "file": str(scenario.path), **result_as_json(result)}
+                    {
+                        "name": scenario.appraisal.name,
+                        "file": str(scenario.path),
+                        **presenting.result_as_json(result),
+                    }
                     for scenario, result in zip(loaded, results, strict=True)
                 ],
                 indent=2,
@@ -135,7 +138,7 @@ def unit_costs_command(
             json.dumps(
                 {
                     "attribution": f"{ATTRIBUTION} ({EDITION})",
-                    "unit_costs": [_unit_cost_as_json(c) for c in found],
+                    "unit_costs": [presenting.unit_cost_as_json(c) for c in found],
                 },
                 indent=2,
             )
@@ -149,7 +152,7 @@ def unit_costs_command(
             cost.description,
             cost.agency,
             cost.unit,
-            _pounds(float(cost.original_value), pennies=True),
+            presenting.pounds(float(cost.original_value), pennies=True),
             cost.price_year_label,
             cost.flag.value,
         )
@@ -160,140 +163,40 @@ def unit_costs_command(
     )
 
 
-# ---------------------------------------------------------------- JSON
-
-
-def result_as_json(result: Appraised) -> dict[str, Any]:
-    """The figures `cba run --json` prints: money in pounds (to the penny), years as keys from "0"."""
-    return {
-        "pv_costs": _money(result.pv_costs),
-        "pv_benefits": {kind.value: _money(value) for kind, value in result.pv_benefits.items()},
-        "net_present_budget_impact": _money(result.net_present_budget_impact),
-        "financial_roi": _ratio(result.financial_roi),
-        "public_value_npv": _money(result.public_value_npv),
-        "public_value_roi": _ratio(result.public_value_roi),
-        "payback_year": result.payback_year,
-        "benefits_by_agency_year": {
-            agency: {str(year): _money(value) for year, value in enumerate(values)}
-            for agency, values in result.benefits_by_agency_year.items()
-        },
-    }
-
-
-def _sensitivity_as_json(
-    npv: float, bars: list[sensitivity.Bar], switches: list[sensitivity.SwitchingValue]
-) -> dict[str, Any]:
-    return {
-        "public_value_npv": _money(npv),
-        "tornado": [
-            {
-                "input": str(bar.input),
-                "value": bar.value,
-                "low": bar.low,
-                "high": bar.high,
-                "npv_low": _money(bar.npv_low),
-                "npv_high": _money(bar.npv_high),
-            }
-            for bar in bars
-        ],
-        "switching_values": [
-            {
-                "input": str(switch.input),
-                "value": switch.value,
-                "switching_value": switch.switching_value,
-                "searched": list(switch.searched),
-            }
-            for switch in switches
-        ],
-    }
-
-
-def _simulation_as_json(simulation: monte_carlo.Simulation) -> dict[str, Any]:
-    return {
-        "draws": simulation.draws,
-        "seed": simulation.seed,
-        "varied": [str(input) for input in simulation.varied],
-        "probability_public_value_npv_positive": simulation.probability_positive_npv,
-        "figures": {
-            name: {key: _finite(value) for key, value in vars(summary).items()}
-            for name, summary in simulation.summaries().items()
-        },
-    }
-
-
-def _unit_cost_as_json(cost: UnitCost) -> dict[str, Any]:
-    return {
-        "code": cost.reference,
-        "theme": cost.theme,
-        "sub_theme": cost.sub_theme,
-        "description": cost.description,
-        "agency": cost.agency,
-        "unit": cost.unit,
-        "original_value": float(cost.original_value),
-        "price_year": cost.price_year_label,
-        "uprated_value_2013_14": None if cost.uprated_value is None else float(cost.uprated_value),
-        "flag": cost.flag.value,
-        "source": cost.source,
-        "url": cost.url,
-    }
-
-
-def _money(value: float) -> float:
-    return round(value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-def _ratio(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 # ---------------------------------------------------------------- tables
 
 
 def _print_appraisal(console: Console, scenario: Scenario, result: Appraised) -> None:
     appraisal = scenario.appraisal
-    console.print(f"[bold]{appraisal.name}[/]: {_horizon(scenario)}; {_discounting(scenario)}.")
+    console.print(
+        f"[bold]{appraisal.name}[/]: {presenting.horizon(appraisal)}; {presenting.discounting(appraisal)}."
+    )
     console.print(_present_values(result))
     console.print(_who_pays_table(result))
-    for sentence in _wrong_pocket(result):
+    for sentence in presenting.wrong_pocket(result):
         console.print(sentence)
     console.print(_by_year_table(result))
     _print_sources(console, scenario)
     console.print(_summary(result))
 
 
-def _horizon(scenario: Scenario) -> str:
-    appraisal = scenario.appraisal
-    return (
-        f"{appraisal.years} years from {financial_year_label(appraisal.base_year)} (years 0 to {appraisal.years - 1}), "
-        f"in {financial_year_label(appraisal.base_year)} prices"
-    )
-
-
-def _discounting(scenario: Scenario) -> str:
-    discounting = scenario.appraisal.discounting
-    if isinstance(discounting, FlatRate):
-        return f"discounted at a flat {discounting.rate:.2%} a year"
-    return "discounted at the Green Book rate (3.5% a year to year 30, then lower)"
-
-
 def _present_values(result: Appraised) -> Table:
     table = Table(
         "Present value", "Value", title="Discounted to year 0, after optimism bias", title_justify="left"
     )
-    table.add_row("Costs", _pounds(result.pv_costs))
+    table.add_row("Costs", presenting.pounds(result.pv_costs))
     for kind in BenefitType:
-        table.add_row(f"Benefits: {kind.label}", _pounds(result.pv_benefits[kind]))
+        table.add_row(f"Benefits: {kind.label}", presenting.pounds(result.pv_benefits[kind]))
     table.add_row(
-        "Net present budget impact (fiscal benefits - costs)", _pounds(result.net_present_budget_impact)
+        "Net present budget impact (fiscal benefits - costs)",
+        presenting.pounds(result.net_present_budget_impact),
     )
-    table.add_row("Financial return (fiscal benefits ÷ costs)", _times(result.financial_roi))
-    table.add_row("Public value net present value (all benefits - costs)", _pounds(result.public_value_npv))
-    table.add_row("Public value return (all benefits ÷ costs)", _times(result.public_value_roi))
-    table.add_row("Payback year", _payback(result))
+    table.add_row("Financial return (fiscal benefits ÷ costs)", presenting.times(result.financial_roi))
+    table.add_row(
+        "Public value net present value (all benefits - costs)", presenting.pounds(result.public_value_npv)
+    )
+    table.add_row("Public value return (all benefits ÷ costs)", presenting.times(result.public_value_roi))
+    table.add_row("Payback year", presenting.payback(result))
     return table
 
 
@@ -310,28 +213,12 @@ def _who_pays_table(result: Appraised) -> Table:
     for balance in result.balances:
         table.add_row(
             balance.agency,
-            _pounds(balance.pv_costs),
-            _pounds(balance.pv_fiscal_benefits),
-            _pounds(balance.pv_other_benefits),
-            _pounds(balance.net_fiscal),
+            presenting.pounds(balance.pv_costs),
+            presenting.pounds(balance.pv_fiscal_benefits),
+            presenting.pounds(balance.pv_other_benefits),
+            presenting.pounds(balance.net_fiscal),
         )
     return table
-
-
-def _wrong_pocket(result: Appraised) -> list[str]:
-    """Plain sentences naming the agencies that pay for savings that land elsewhere."""
-    payers = result.paying_without_gaining
-    gainers = result.gaining_without_paying
-    if not payers or not gainers:
-        return []
-    paying = "; ".join(
-        f"{balance.agency} pays {_pounds(balance.pv_costs)} and gets {_pounds(balance.pv_fiscal_benefits)} back"
-        for balance in payers
-    )
-    gaining = "; ".join(
-        f"{balance.agency} saves {_pounds(balance.pv_fiscal_benefits)}" for balance in gainers
-    )
-    return [f"Wrong pocket: {paying}, while {gaining} without paying."]
 
 
 def _by_year_table(result: Appraised) -> Table:
@@ -343,16 +230,17 @@ def _by_year_table(result: Appraised) -> Table:
         title_justify="left",
     )
     for agency, values in result.benefits_by_agency_year.items():
-        table.add_row(agency, *(_pounds(value) for value in values))
+        table.add_row(agency, *(presenting.pounds(value) for value in values))
     return table
 
 
 def _print_sources(console: Console, scenario: Scenario) -> None:
+    base_year = financial_year_label(scenario.appraisal.base_year)
     for used in scenario.unit_costs:
         console.print(
             f"Unit cost for {used.outcome!r}: {used.reference} {used.description} ({used.agency}, {used.unit}), "
-            f"{_pounds(used.original_value, pennies=True)} in {used.price_year} prices, "
-            f"{_pounds(used.value, pennies=True)} in {financial_year_label(scenario.appraisal.base_year)} prices; "
+            f"{presenting.pounds(used.original_value, pennies=True)} in {used.price_year} prices, "
+            f"{presenting.pounds(used.value, pennies=True)} in {base_year} prices; "
             f"flag {used.flag.value}; source: {used.source}. {used.attribution}."
         )
     if scenario.unit_costs and scenario.deflators is not None:
@@ -363,9 +251,11 @@ def _print_sources(console: Console, scenario: Scenario) -> None:
 
 
 def _summary(result: Appraised) -> str:
+    npv, roi = presenting.pounds(result.public_value_npv), presenting.times(result.public_value_roi)
+    impact = presenting.pounds(result.net_present_budget_impact)
     return (
-        f"Public value NPV {_pounds(result.public_value_npv)} (return {_times(result.public_value_roi)}); "
-        f"net present budget impact {_pounds(result.net_present_budget_impact)}; {_payback(result).lower()}."
+        f"Public value NPV {npv} (return {roi}); net present budget impact {impact}; "
+        f"{presenting.payback(result).lower()}."
     )
 
 
@@ -376,18 +266,18 @@ def _print_sensitivity(
     bars: list[sensitivity.Bar],
     switches: list[sensitivity.SwitchingValue],
 ) -> None:
-    names = _input_names(scenario)
+    names = presenting.input_names(scenario.appraisal)
     tornado = Table(
         "Input", "Low", "High", "NPV at low", "NPV at high", "Swing", title="Tornado", title_justify="left"
     )
     for bar in bars:
         tornado.add_row(
             names[bar.input],
-            _number(bar.low),
-            _number(bar.high),
-            _pounds(bar.npv_low),
-            _pounds(bar.npv_high),
-            _pounds(bar.swing),
+            presenting.number(bar.low),
+            presenting.number(bar.high),
+            presenting.pounds(bar.npv_low),
+            presenting.pounds(bar.npv_high),
+            presenting.pounds(bar.swing),
         )
     console.print(tornado)
     switching = Table(
@@ -402,13 +292,13 @@ def _print_sensitivity(
         found = switch.switching_value
         switching.add_row(
             names[switch.input],
-            _number(switch.value),
-            "none in range" if found is None else _number(found),
+            presenting.number(switch.value),
+            "none in range" if found is None else presenting.number(found),
             "" if switch.change is None else f"{switch.change:+.1%}",
         )
     console.print(switching)
     console.print(
-        f"Public value NPV {_pounds(npv)}; {len(bars)} inputs varied, "
+        f"Public value NPV {presenting.pounds(npv)}; {len(bars)} inputs varied, "
         f"{sum(switch.switching_value is not None for switch in switches)} with a switching value."
     )
 
@@ -419,12 +309,14 @@ def _print_simulation(console: Console, scenario: Scenario, simulation: monte_ca
             "No input has a stated range, so every draw is the same: give ranges such as "
             "{low: 0.2, mode: 0.3, high: 0.4} in the scenario."
         )
-    names = _input_names(scenario)
+    names = presenting.input_names(scenario.appraisal)
     console.print("Varied: " + (", ".join(names[input] for input in simulation.varied) or "nothing") + ".")
     table = Table("Figure", "Mean", "5th percentile", "Median", "95th percentile")
     for name, summary in simulation.summaries().items():
-        show = _times if name.endswith("roi") else _pounds
-        table.add_row(name.replace("_", " "), *(show(_finite(value)) for value in vars(summary).values()))
+        show = presenting.times if name.endswith("roi") else presenting.pounds
+        table.add_row(
+            name.replace("_", " "), *(show(presenting.finite(value)) for value in vars(summary).values())
+        )
     console.print(table)
     console.print(
         f"{simulation.draws:,} draws; public value NPV above zero in {simulation.probability_positive_npv:.1%} of them."
@@ -444,39 +336,5 @@ def _figure(unit: str, value: float | int | None) -> str:
     if unit == "year":
         return "none" if value is None else str(value)
     if unit == "ratio":
-        return _times(None if value is None else float(value))
-    return _pounds(None if value is None else float(value))
-
-
-def _input_names(scenario: Scenario) -> dict[Input, str]:
-    appraisal = scenario.appraisal
-    names = {}
-    for input in appraisal.inputs():
-        item = (
-            appraisal.outcomes[input.index].name
-            if input.part == "outcomes"
-            else appraisal.costs[input.index].agency
-        )
-        names[input] = f"{input} ({item})"
-    return names
-
-
-def _pounds(value: float | None, *, pennies: bool = False) -> str:
-    if value is None:
-        return "n/a"
-    written = f"£{abs(value):,.2f}" if pennies else f"£{abs(value):,.0f}"
-    return f"-{written}" if round(value, 2 if pennies else 0) < 0 else written
-
-
-def _times(value: float | None) -> str:
-    return "n/a (no costs)" if value is None else f"{value:.2f}"
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-
-
-def _payback(result: Appraised) -> str:
-    if result.payback_year is None:
-        return f"Not paid back within the {result.appraisal.years} years"
-    return f"Year {result.payback_year}"
+        return presenting.times(None if value is None else float(value))
+    return presenting.pounds(None if value is None else float(value))

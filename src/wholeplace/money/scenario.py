@@ -199,10 +199,20 @@ class Scenario:
 
 
 @dataclass(frozen=True)
-class _Problem:
+class ScenarioProblem:
+    """One problem of a scenario: the field it is in (("outcomes", 0, "success")), why, and what to do."""
+
     path: tuple[str | int, ...]
     reason: str
     fix: str = ""
+
+
+class InvalidScenarioError(ValueError):
+    """Every problem of a scenario's fields, found at once."""
+
+    def __init__(self, problems: Sequence[ScenarioProblem]) -> None:
+        super().__init__(f"The scenario has {len(problems)} problem{'s' if len(problems) != 1 else ''}.")
+        self.problems = tuple(problems)
 
 
 def load_scenario(
@@ -210,16 +220,50 @@ def load_scenario(
 ) -> Scenario:
     """The scenario in the file, or an error listing every problem by field and line. `deflators` (a CSV)
     replaces the scenario's own `deflators:` and the shipped series."""
-    text = _text(path)
-    document = _document(path, text)
+    return scenario_from_text(_text(path), path=path, deflators=deflators, database=database)
+
+
+def scenario_from_text(
+    text: str,
+    *,
+    path: Path,
+    deflators: Path | None = None,
+    database: UnitCostDatabase | None = None,
+    place_unit_costs: Sequence[LocalUnitCostEntry] = (),
+) -> Scenario:
+    """The scenario a file's text describes (`path`: where it comes from), or an error listing every problem
+    by field and line."""
+    try:
+        return resolve_document(
+            _document(path, text),
+            path=path,
+            deflators=deflators,
+            database=database,
+            place_unit_costs=place_unit_costs,
+        )
+    except InvalidScenarioError as error:
+        raise _problems_error(path, text, list(error.problems)) from error
+
+
+def resolve_document(
+    document: Mapping[str, Any],
+    *,
+    path: Path,
+    deflators: Path | None = None,
+    database: UnitCostDatabase | None = None,
+    place_unit_costs: Sequence[LocalUnitCostEntry] = (),
+) -> Scenario:
+    """The scenario a document (a scenario file's fields, as YAML reads them) describes, or InvalidScenarioError
+    naming every problem by its field. `path` is where it is said to come from; `place_unit_costs` are unit
+    costs the place keeps, usable by code as the scenario's own `unit_costs` are (which win on the same code)."""
     try:
         entry = ScenarioFile.model_validate(document)
     except ValidationError as error:
-        raise _problems_error(path, text, [_from_pydantic(detail) for detail in error.errors()]) from error
-    resolver = _Resolver(path, entry, deflators, database)
+        raise InvalidScenarioError([_from_pydantic(detail) for detail in error.errors()]) from error
+    resolver = _Resolver(path, entry, deflators, database, place_unit_costs)
     problems = list(_horizon_problems(entry)) + list(resolver.problems())
     if problems:
-        raise _problems_error(path, text, problems)
+        raise InvalidScenarioError(problems)
     return resolver.scenario()
 
 
@@ -256,28 +300,30 @@ def _document(path: Path, text: str) -> dict[str, Any]:
     return document
 
 
-def _from_pydantic(detail: Mapping[str, Any]) -> _Problem:
+def _from_pydantic(detail: Mapping[str, Any]) -> ScenarioProblem:
     path = tuple(part for part in detail["loc"] if part != "[key]")
     kind, message = detail["type"], str(detail["msg"]).removeprefix("Value error, ").rstrip(".")
     if kind == "missing":
-        return _Problem(path, "is missing")
+        return ScenarioProblem(path, "is missing")
     if kind == "extra_forbidden":
-        return _Problem(path, "is not a field here", fix="Check its spelling and indentation, or remove it.")
+        return ScenarioProblem(
+            path, "is not a field here", fix="Check its spelling and indentation, or remove it."
+        )
     if kind in {"string_type", "string_too_short"}:
-        return _Problem(path, "must be some text")
+        return ScenarioProblem(path, "must be some text")
     shown = detail.get("input")
     suffix = "" if isinstance(shown, dict | list) or kind == "value_error" else f" (it is {shown!r})"
-    return _Problem(path, f"{message[0].lower()}{message[1:]}{suffix}")
+    return ScenarioProblem(path, f"{message[0].lower()}{message[1:]}{suffix}")
 
 
-def _horizon_problems(entry: ScenarioFile) -> Iterator[_Problem]:
+def _horizon_problems(entry: ScenarioFile) -> Iterator[ScenarioProblem]:
     years = f"the appraisal's years run from 0 (the base year) to {entry.years - 1}"
     for index, cost in enumerate(entry.costs):
         if cost.year >= entry.years:
-            yield _Problem(("costs", index, "year"), f"{cost.year} is outside the appraisal: {years}")
+            yield ScenarioProblem(("costs", index, "year"), f"{cost.year} is outside the appraisal: {years}")
     for index, outcome in enumerate(entry.outcomes):
         if outcome.start_year >= entry.years:
-            yield _Problem(
+            yield ScenarioProblem(
                 ("outcomes", index, "start_year"), f"{outcome.start_year} is outside the appraisal: {years}"
             )
 
@@ -286,19 +332,25 @@ class _Resolver:
     """Turns a well-formed scenario file into an appraisal: unit costs found and uprated, problems collected."""
 
     def __init__(
-        self, path: Path, entry: ScenarioFile, deflators: Path | None, database: UnitCostDatabase | None
+        self,
+        path: Path,
+        entry: ScenarioFile,
+        deflators: Path | None,
+        database: UnitCostDatabase | None,
+        place_unit_costs: Sequence[LocalUnitCostEntry] = (),
     ) -> None:
         self.path = path
         self.entry = entry
+        self.place_unit_costs = place_unit_costs
         self.deflators_file = deflators or (path.parent / entry.deflators if entry.deflators else None)
         self.database = database
         self._deflators: DeflatorSeries | None = None
-        self._problems: list[_Problem] = []
+        self._problems: list[ScenarioProblem] = []
         self._used: list[UsedUnitCost] = []
         self._values = [self._unit_value(index, outcome) for index, outcome in enumerate(entry.outcomes)]
         self._optimism_bias = self._optimism_bias_table()
 
-    def problems(self) -> list[_Problem]:
+    def problems(self) -> list[ScenarioProblem]:
         return self._problems
 
     def scenario(self) -> Scenario:
@@ -356,7 +408,7 @@ class _Resolver:
         if (outcome.unit_value is None) == (outcome.unit_cost_code is None):
             both = outcome.unit_value is not None
             self._problems.append(
-                _Problem(
+                ScenarioProblem(
                     (*where, "unit_value"),
                     "give either unit_value or unit_cost_code, not both" if both else "is missing",
                     fix=""
@@ -368,7 +420,7 @@ class _Resolver:
         if outcome.unit_value is not None:
             if outcome.beneficiary is None:
                 self._problems.append(
-                    _Problem(
+                    ScenarioProblem(
                         (*where, "beneficiary"),
                         "is missing: with a unit_value, say which agency gains",
                         fix="It defaults to the unit cost's agency only when unit_cost_code is used.",
@@ -379,7 +431,7 @@ class _Resolver:
 
     def _from_unit_cost(self, index: int, outcome: OutcomeEntry, code: str) -> tuple[Quantity, str]:
         where = ("outcomes", index, "unit_cost_code")
-        local = {cost.code.casefold(): cost for cost in self.entry.unit_costs}
+        local = {cost.code.casefold(): cost for cost in (*self.place_unit_costs, *self.entry.unit_costs)}
         try:
             if code.casefold() in local:
                 used = self._local(outcome.name, local[code.casefold()])
@@ -387,7 +439,7 @@ class _Resolver:
                 used = self._from_database(outcome.name, code)
         except UnknownUnitCostError as error:
             self._problems.append(
-                _Problem(
+                ScenarioProblem(
                     where,
                     str(error),
                     fix="Search the database with `wholeplace cba unit-costs WORDS`, or add a place-specific "
@@ -396,7 +448,7 @@ class _Resolver:
             )
             return 0.0, ""
         except InvalidInputError as error:
-            self._problems.append(_Problem(where, error.problem, fix=error.fix))
+            self._problems.append(ScenarioProblem(where, error.problem, fix=error.fix))
             return 0.0, ""
         self._used.append(used)
         return used.value, used.agency
@@ -446,7 +498,7 @@ class _Resolver:
         try:
             return DEFAULT_OPTIMISM_BIAS.overridden(overrides, source=f"{self.path.name} (optimism_bias)")
         except ValueError as error:
-            self._problems.append(_Problem(("optimism_bias",), str(error)))
+            self._problems.append(ScenarioProblem(("optimism_bias",), str(error)))
             return DEFAULT_OPTIMISM_BIAS
 
 
@@ -465,7 +517,7 @@ def field_path(path: Sequence[str | int]) -> str:
     return written or "the scenario"
 
 
-def _problems_error(path: Path, text: str, problems: list[_Problem]) -> IngestError:
+def _problems_error(path: Path, text: str, problems: list[ScenarioProblem]) -> IngestError:
     lines = _lines(text)
     told = [_told(problem, lines) for problem in problems]
     fixes = list(dict.fromkeys(problem.fix for problem in problems if problem.fix))
@@ -477,7 +529,7 @@ def _problems_error(path: Path, text: str, problems: list[_Problem]) -> IngestEr
     )
 
 
-def _told(problem: _Problem, lines: yaml.Node | None) -> str:
+def _told(problem: ScenarioProblem, lines: yaml.Node | None) -> str:
     line = _line_of(lines, problem.path)
     return f"  {field_path(problem.path)}{f' (line {line})' if line else ''}: {problem.reason}"
 
