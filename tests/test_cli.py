@@ -40,6 +40,7 @@ def test_demo_builds_in_the_configured_database_and_later_commands_see_it(
     )
     assert again.returncode == 0, again.stderr
     assert "Outcomes framework: 5 results and 9 measures" in again.stdout
+    assert "Investment cases: 2." in again.stdout
 
 
 def test_demo_refuses_another_place_unless_forced(empty_database_url: str, tmp_path: Path) -> None:
