@@ -364,6 +364,8 @@ class Indicator:
     words: str  # what it counts, with {parameter} filled from the parameters as text
     parameters: tuple[Parameter, ...]
     run: Run
+    # Parameters to describe the computation with before a measure gives its own, for those with no default.
+    example: Mapping[str, Any] = field(default_factory=dict)
 
     def checked(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters checked, each missing one at its default."""
@@ -814,6 +816,7 @@ def _yes_or_no_as_text(value: Any) -> str:
     return "yes" if value else "no"
 
 
+AGENCY_EXAMPLE = {"agency": "the programme's agency"}
 AGENCY = Parameter(
     "agency", "Agency", "the agency whose programme worked with the families", "", _agency_name
 )
@@ -935,6 +938,7 @@ REGISTRY: dict[str, Indicator] = {
             "Families whose shared plan, with an action of {agency}'s, closed in the financial year.",
             (AGENCY,),
             closed_plans,
+            example=AGENCY_EXAMPLE,
         ),
         Indicator(
             "closed_plan_outcomes",
@@ -970,6 +974,7 @@ REGISTRY: dict[str, Indicator] = {
                 ),
             ),
             closed_plan_outcomes,
+            example=AGENCY_EXAMPLE,
         ),
     )
 }

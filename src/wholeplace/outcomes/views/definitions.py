@@ -199,7 +199,7 @@ def _computations() -> list[dict[str, Any]]:
         {
             "key": one.key,
             "title": one.title,
-            "in_words": one.describe({}),
+            "in_words": one.describe(one.example),
             "parameters": [
                 (parameter.name, parameter.label, parameter.hint, parameter.as_text(parameter.default))
                 for parameter in one.parameters
