@@ -20,6 +20,8 @@ from tests.outcomes import factories as make
 from tests.support import factories
 from tests.support.factories import MOMENT
 from tests.support.web import post_form, sign_in
+from wholeplace.core import geography
+from wholeplace.core.geography import NeighbourhoodRow
 from wholeplace.core.models import User
 from wholeplace.core.roles import Role
 from wholeplace.outcomes.schemas import ComputedValue, MeasureKind
@@ -233,3 +235,23 @@ def test_another_persons_warning_cannot_be_marked_read(
 def test_the_scorecards_need_a_signed_in_user(client: TestClient) -> None:
     response = client.get("/outcomes/scorecard", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_a_neighbourhood_the_place_knows_is_named_not_coded(
+    client: TestClient, db: Session, tmp_path: Path
+) -> None:
+    indicator = make.indicator(db)
+    load(
+        db,
+        indicator.id,
+        tmp_path,
+        "period,value,neighbourhood\n" + "".join(f"{p},{v},N7\n" for p, v in make.months(STEADY)),
+    )
+    geography.replace_neighbourhoods(db, [NeighbourhoodRow("N7", "Old Town", ("RF1 7",), 900)], now=LATER)
+    db.commit()
+    signed_in(client, db)
+
+    text = page_text(client.get(f"/outcomes/measures/{indicator.id}?neighbourhood=N7").text)
+
+    assert "XmR chart: Old Town" in text
+    assert "N7" not in text

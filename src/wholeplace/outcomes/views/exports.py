@@ -8,7 +8,7 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
+from wholeplace.core import geography
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, NotFoundError
 from wholeplace.outcomes import charts, scorecard
@@ -170,9 +171,15 @@ def xmr_spec(measure: Measure, chart: Chart, *, where: str) -> dict[str, Any]:
     )
 
 
-def where_label(neighbourhood: str | None, group: str | None) -> str:
-    """ "the whole place", "Northgate", "Northgate, girls", "the whole place, girls"."""
-    return ", ".join([neighbourhood or "the whole place", *([group] if group else [])])
+def where_label(names: Mapping[str, str], neighbourhood: str | None, group: str | None) -> str:
+    """ "the whole place", "Northgate", "Northgate, girls", "the whole place, girls": a neighbourhood by its name
+    in `names` (the place's geography), else by the code its values carry."""
+    named = names.get(neighbourhood, neighbourhood) if neighbourhood else "the whole place"
+    return ", ".join([named, *([group] if group else [])])
+
+
+def neighbourhood_names(db: Session) -> dict[str, str]:
+    return {one.code: one.name for one in geography.neighbourhoods(db)}
 
 
 # ---------------------------------------------------------------- downloads
@@ -238,7 +245,7 @@ def chart_png(db: Db, measure_id: uuid.UUID, neighbourhood: str = "", group: str
             "An XmR chart needs at least two values for its limits.",
             fix="Import more of the measure's values, then download the chart again.",
         )
-    where = where_label(chart.series.neighbourhood, chart.series.group)
+    where = where_label(neighbourhood_names(db), chart.series.neighbourhood, chart.series.group)
     image = charts.png(xmr_spec(measure, chart, where=where))
     return Response(
         image,

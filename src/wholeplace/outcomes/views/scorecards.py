@@ -130,7 +130,9 @@ def measure_page(
     chart = exports.chart_of(
         db, measure, neighbourhood=neighbourhood.strip() or None, group=group.strip() or None
     )
-    where = exports.where_label(chart.series.neighbourhood, chart.series.group)
+    where = exports.where_label(
+        exports.neighbourhood_names(db), chart.series.neighbourhood, chart.series.group
+    )
     here = f"{MEASURES}/{measure.id}"
     query = _breakdown_query(chart.series.neighbourhood, chart.series.group)
     has_limits = any(point.limits for point in chart.points)
@@ -181,9 +183,10 @@ def _parent(db: Session, measure: Measure) -> dict[str, str]:
 def _breakdowns(db: Session, measure: Measure, chart: Chart) -> list[dict[str, Any]]:
     """Each neighbourhood and group the measure has values for, with a link and whether it is shown now."""
     shown = (chart.series.neighbourhood, chart.series.group)
+    names = exports.neighbourhood_names(db)
     return [
         {
-            "text": _sentence(exports.where_label(neighbourhood, group)),
+            "text": _sentence(exports.where_label(names, neighbourhood, group)),
             "href": f"{MEASURES}/{measure.id}{_breakdown_query(neighbourhood, group)}",
             "current": (neighbourhood, group) == shown,
         }
