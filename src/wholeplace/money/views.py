@@ -555,38 +555,8 @@ def _flow_spec(
             },
             _flow_nodes("agencies", x="leftX", fill={"value": "#0b0c0c"}),
             _flow_nodes("themes", x="rightX", fill={"scale": "colour", "field": "name"}),
-            {
-                "type": "text",
-                "aria": False,
-                "from": {"data": "agencies"},
-                "encode": {
-                    "update": {
-                        **text,
-                        "x": {"signal": "leftX - 6"},
-                        "y": {"signal": "(datum.y0 + datum.y1) / 2"},
-                        "text": {"field": "label"},
-                        "align": {"value": "right"},
-                        "baseline": {"value": "middle"},
-                        "limit": {"signal": "labelWidth - 10"},
-                    }
-                },
-            },
-            {
-                "type": "text",
-                "aria": False,
-                "from": {"data": "themes"},
-                "encode": {
-                    "update": {
-                        **text,
-                        "x": {"signal": "rightX + nodeWidth + 6"},
-                        "y": {"signal": "(datum.y0 + datum.y1) / 2"},
-                        "text": {"field": "label"},
-                        "align": {"value": "left"},
-                        "baseline": {"value": "middle"},
-                        "limit": {"signal": "labelWidth - 10"},
-                    }
-                },
-            },
+            _flow_labels("agencies", x="leftX - 6", align="right", text=text),
+            _flow_labels("themes", x="rightX + nodeWidth + 6", align="left", text=text),
         ],
     }
 
@@ -603,6 +573,25 @@ def _flow_nodes(data: str, *, x: str, fill: dict[str, Any]) -> dict[str, Any]:
                 "y": {"field": "y0"},
                 "y2": {"signal": "max(datum.y1, datum.y0 + 1)"},
                 "fill": fill,
+            }
+        },
+    }
+
+
+def _flow_labels(data: str, *, x: str, align: str, text: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "text",
+        "aria": False,
+        "from": {"data": data},
+        "encode": {
+            "update": {
+                **text,
+                "x": {"signal": x},
+                "y": {"signal": "(datum.y0 + datum.y1) / 2"},
+                "text": {"field": "label"},
+                "align": {"value": align},
+                "baseline": {"value": "middle"},
+                "limit": {"signal": "labelWidth - 10"},
             }
         },
     }
