@@ -427,14 +427,18 @@ def _new_incident(known: PoliceKnown, folder: Path, day: date) -> Path:
     return path
 
 
-def _wait_for_alert(page: Page, summary: str, household_id: str) -> Locator:
-    """Reload the inbox every two seconds, as a person waiting for it would, for at most a minute."""
+def _wait_for_alert(page: Page, served: Served, summary: str, household_id: str) -> Locator:
+    """Reload the inbox every two seconds, as a person waiting for it would, for at most a minute; past that,
+    fail with what the server's watcher logged."""
     deadline = time.monotonic() + ALERT_WAIT_SECONDS
     while True:
         page.goto("/alerts")
         alert = page.locator("li").filter(has_text=summary).filter(has_text=f"Household {household_id}")
-        if alert.count() or time.monotonic() > deadline:
+        if alert.count():
             return alert
+        if time.monotonic() > deadline:
+            log = (served.data_dir / "server.log").read_text(encoding="utf-8")
+            pytest.fail(f"No alert within {ALERT_WAIT_SECONDS} s. The server logged:\n{log[-4000:]}")
         page.wait_for_timeout(ALERT_RELOAD_MS)
 
 
@@ -451,7 +455,7 @@ def test_an_incident_loaded_from_the_command_line_reaches_the_leads_alerts(
 
     sign_in(page, LEAD)
     summary = f"Vale Police recorded a domestic-abuse incident on {_day(incident_day)}."
-    alert = _wait_for_alert(page, summary, household)
+    alert = _wait_for_alert(page, team_server, summary, household)
     expect(alert).to_have_count(1)
     expect(alert).to_contain_text("New")
     check_page(page, "team-alerts-incident")

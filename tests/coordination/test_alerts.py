@@ -20,6 +20,7 @@ from tests.support.clock import FakeClock
 from wholeplace.coordination.models import (
     Alert,
     AlertScan,
+    AlertScannedBatch,
     LeadProfessional,
     Meeting,
     MeetingInvitee,
@@ -212,7 +213,8 @@ def test_the_first_scan_marks_how_far_it_read_without_alerting(
     result = alerts.scan(db, data_dir=tmp_path, at=clock())
     assert result == alerts.ScanResult(first=True, batches=0, alerted=0, refused=0)
     mark = db.get(AlertScan, alerts.SCAN_ROW)
-    assert mark is not None and mark.batches_loaded_to == clock()
+    assert mark is not None and mark.scanned_at == clock()
+    assert set(db.scalars(select(AlertScannedBatch.batch_id))) == {history}
     assert alerts.inbox(db, username="lee") == [] and _log(db) == []
 
 
@@ -426,7 +428,9 @@ def test_an_agency_involved_before_does_not_alert_again(
     watermarked: datetime,
 ) -> None:
     _agree(db, clock, council, [homes], involvement=("involvement.agency",))
-    _involvement(db, _batch(db, lake, police, watermarked - timedelta(minutes=90)), homes, record_id="T-OLD")
+    read_before = _batch(db, lake, police, watermarked - timedelta(minutes=90))
+    _involvement(db, read_before, homes, record_id="T-OLD")
+    db.add(AlertScannedBatch(batch_id=read_before))
     _involvement(db, _batch(db, lake, police, watermarked), homes)
     assert _scan(db, tmp_path, clock).alerted == 0
 

@@ -117,18 +117,28 @@ def _ingest_incident(db: Session, lake: Lake, row: dict[str, str], folder: Path)
     )
 
 
-def test_a_round_links_a_newly_ingested_batch_and_alerts_the_lead(
-    sessions: sessionmaker[Session], place: Path, tmp_path: Path
-) -> None:
-    lake = Lake.in_data_dir(tmp_path)
+def _watched_place(
+    sessions: sessionmaker[Session], place: Path, data_dir: Path
+) -> tuple[str, dict[str, str]]:
+    """A linked place with a household the lead leads, after the watcher's first round; returns the household
+    and the police extract's row of one of its members."""
+    lake = Lake.in_data_dir(data_dir)
     with sessions() as db:
         _linked_place(db, place, lake)
         household_id, person_id, row = _police_member(db, place, lake)
         _lead_of(db, household_id, person_id)
         db.commit()
-    first = watcher.run_once(sessions, data_dir=tmp_path, secret=SECRET, at=MOMENT + timedelta(minutes=30))
+    first = watcher.run_once(sessions, data_dir=data_dir, secret=SECRET, at=MOMENT + timedelta(minutes=30))
     assert (first.linked, first.failed) == (False, ())
     assert first.scan is not None and first.scan.first
+    return household_id, row
+
+
+def test_a_round_links_a_newly_ingested_batch_and_alerts_the_lead(
+    sessions: sessionmaker[Session], place: Path, tmp_path: Path
+) -> None:
+    lake = Lake.in_data_dir(tmp_path)
+    household_id, row = _watched_place(sessions, place, tmp_path)
     with sessions() as db:
         _ingest_incident(db, lake, row, tmp_path)
         db.commit()
@@ -143,6 +153,32 @@ def test_a_round_links_a_newly_ingested_batch_and_alerts_the_lead(
         assert alert.summary == "Vale Police recorded a domestic-abuse incident on 1 November 2026."
         entry = db.get(AccessLogEntry, alert.decision_position)
         assert entry is not None and (entry.username, entry.outcome) == ("lead", "permit")
+
+
+def test_a_batch_stamped_before_a_run_began_but_committed_after_it_is_still_linked_and_alerted(
+    sessions: sessionmaker[Session], place: Path, tmp_path: Path
+) -> None:
+    lake = Lake.in_data_dir(tmp_path)
+    household_id, row = _watched_place(sessions, place, tmp_path)
+    with sessions() as db:
+        committed_before_the_run = sources.lake_batches(db)
+        _ingest_incident(db, lake, row, tmp_path)  # stamped an hour after MOMENT
+        identity.link_new_records(
+            db,
+            lake,
+            committed_before_the_run,
+            secret=SECRET,
+            actor=identity.Actor("another round", MOMENT + timedelta(minutes=90)),
+        )
+        db.commit()
+
+    caught_up = watcher.run_once(sessions, data_dir=tmp_path, secret=SECRET, at=MOMENT + timedelta(hours=2))
+
+    assert (caught_up.linked, caught_up.failed) == (True, ())
+    assert caught_up.scan is not None and caught_up.scan.alerted == 1
+    with sessions() as db:
+        [alert] = alerts.inbox(db, username="lead")
+        assert alert.household_id == household_id
 
 
 def test_a_failing_step_is_logged_and_the_others_still_run(

@@ -348,15 +348,21 @@ class Alert(Base):
 
 
 class AlertScan(Base):
-    """How far the alert scanner has read: one row, the register's link run it last scanned and the load time of
-    the latest ingest batch it had seen; rows from batches loaded later are new."""
+    """When the alert scanner last read, and the register's link run it read: one row."""
 
     __tablename__ = "alert_scan"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     link_run: Mapped[int] = mapped_column(Integer)
-    batches_loaded_to: Mapped[datetime]
     scanned_at: Mapped[datetime]
+
+
+class AlertScannedBatch(Base):
+    """An ingest batch whose news the scanner has read: rows of batches not listed here are new."""
+
+    __tablename__ = "alert_scanned_batch"
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
 
 
 class SustainmentCheck(Base):

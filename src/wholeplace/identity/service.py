@@ -47,6 +47,7 @@ from wholeplace.identity.pipeline import Decisions, Outcome, Previous, resolve
 from wholeplace.identity.records import lake_views, person_records, record_activity, record_relationships
 from wholeplace.identity.stable_ids import Change
 from wholeplace.sources.lake import Lake, LakeBatch
+from wholeplace.sources.models import Batch
 
 TRUTH_COLUMNS = ("source", "record_id", "person_id")
 SAME, DIFFERENT, NOT_SURE = "same", "different", "not sure"
@@ -94,6 +95,7 @@ class Linkage:
     comparisons: int
     related: list[tuple[str, str]]
     backend: str
+    batches: frozenset[uuid.UUID]  # the ingest batches it read
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ def link_place(
         comparisons=scored.comparisons,
         related=record_relationships(connection),
         backend=backend,
+        batches=_ids(batches),
     )
     return _record_run(db, lake, made, actor=actor, progress=say)
 
@@ -170,6 +173,7 @@ def link_new_records(
         comparisons=scored.comparisons if scored else 0,
         related=record_relationships(connection),
         backend=run.backend,
+        batches=_ids(batches),
     )
     return _record_run(db, lake, made, actor=actor, progress=say)
 
@@ -256,6 +260,7 @@ def relink(db: Session, lake: Lake, *, actor: Actor) -> LinkSummary:
         comparisons=run.comparisons,
         related=list(zip(related.column(0).to_pylist(), related.column(1).to_pylist(), strict=True)),
         backend=run.backend,
+        batches=batches_read(db, lake, run),
     )
     return _record_run(db, lake, made, actor=actor)
 
@@ -281,6 +286,18 @@ def set_thresholds(
 
 def latest_run(db: Session) -> LinkRun | None:
     return db.scalars(select(LinkRun).order_by(LinkRun.sequence.desc()).limit(1)).first()
+
+
+def batches_read(db: Session, lake: Lake, run: LinkRun) -> frozenset[uuid.UUID]:
+    """The ingest batches a run read. A run from before runs kept them read those loaded by the time it began."""
+    kept = store.read_batches(lake, run.folder)
+    if kept is not None:
+        return kept
+    return frozenset(db.scalars(select(Batch.id).where(Batch.loaded_at <= run.started_at)))
+
+
+def _ids(batches: list[LakeBatch]) -> frozenset[uuid.UUID]:
+    return frozenset(batch.batch_id for batch in batches)
 
 
 def latest_sequence(db: Session) -> int | None:
@@ -649,6 +666,7 @@ def _record_run(
             records=records,
             related=_related_table(made.related),
             model=model,
+            batches=made.batches,
         ),
     )
     say("updating the review queue")

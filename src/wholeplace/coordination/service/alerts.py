@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from wholeplace.coordination import framework
 from wholeplace.coordination.models import (
     Alert,
     AlertScan,
+    AlertScannedBatch,
     LeadProfessional,
     Meeting,
     MeetingInvitee,
@@ -41,11 +42,11 @@ from wholeplace.core.models import User
 from wholeplace.governance.decision import Subject
 from wholeplace.identity import service as identity
 from wholeplace.sources import service as sources
+from wholeplace.sources.lake import Lake
 
 SCAN_ROW = 1
 PURPOSE = "early_help"  # alerts serve the workers coordinating help around a household
 NEW_INVOLVEMENT, SIGNIFICANT_EVENT = "new_involvement", "significant_event"
-NO_BATCHES = datetime(1970, 1, 1, tzinfo=UTC)
 INBOX_SIZE = 200
 
 # Whether a field of a category may go in the alert's summary.
@@ -113,27 +114,15 @@ def _already(db: Session, username: str, about: str) -> bool:
 
 
 def scan(db: Session, *, data_dir: Path, at: datetime) -> ScanResult:
-    """Alert the workers around each household to what the batches ingested since the last scan brought, once
-    the register holds them."""
+    """Alert the workers around each household to what the batches not yet scanned brought, once the register
+    holds them."""
     loaded = batches_loaded(db)
     mark = db.get(AlertScan, SCAN_ROW)
     if mark is None:
-        db.add(
-            AlertScan(
-                id=SCAN_ROW,
-                link_run=_register_run(db) or 0,
-                batches_loaded_to=max(loaded.values(), default=NO_BATCHES),
-                scanned_at=at,
-            )
-        )
-        db.flush()
+        db.add(AlertScan(id=SCAN_ROW, link_run=_register_run(db) or 0, scanned_at=at))
+        _mark_scanned(db, set(loaded))
         return ScanResult(first=True, batches=0, alerted=0, refused=0)
-    registered_to = _registered_to(db)
-    new = {
-        batch: when
-        for batch, when in loaded.items()
-        if registered_to is not None and mark.batches_loaded_to < when <= registered_to
-    }
+    new = (_registered_batches(db, data_dir) & set(loaded)) - _scanned(db)
     if not new:
         # Nothing to write: a scan that commits every round would race the pages' own writes on SQLite.
         return ScanResult(first=False, batches=0, alerted=0, refused=0)
@@ -141,14 +130,14 @@ def scan(db: Session, *, data_dir: Path, at: datetime) -> ScanResult:
     workers = workers_around(db)
     users = _users(db, {username for usernames in workers.values() for username in usernames})
     agencies = {agency.id: agency for agency in core.list_agencies(db)}
-    for news in _news(db, set(new), workers.keys()):
+    for news in _news(db, new, workers.keys()):
         for username in sorted(workers[news.household_id]):
             user = users.get(username)
             if user is None or _already(db, username, news.about):
                 continue
             told = _tell(db, data_dir, user, news, agencies[news.agency_id].name, at)
             alerted, refused = alerted + told, refused + (not told)
-    mark.batches_loaded_to = max(new.values(), default=mark.batches_loaded_to)
+    _mark_scanned(db, new)
     mark.link_run = _register_run(db) or mark.link_run
     mark.scanned_at = at
     db.flush()
@@ -164,20 +153,31 @@ def batches_loaded(db: Session) -> dict[uuid.UUID, datetime]:
     }
 
 
+def _scanned(db: Session) -> set[uuid.UUID]:
+    return set(db.scalars(select(AlertScannedBatch.batch_id)))
+
+
+def _mark_scanned(db: Session, batches: set[uuid.UUID]) -> None:
+    db.add_all(AlertScannedBatch(batch_id=batch) for batch in sorted(batches))
+    db.flush()
+
+
 def _register_run(db: Session) -> int | None:
     return db.scalar(select(RegisterState.link_run).limit(1))
 
 
-def _registered_to(db: Session) -> datetime | None:
-    """Batches loaded up to this time are in the register: those the linkage run it was built from saw, while
-    that run is the latest (a register behind the latest run waits to be rebuilt before its news is read)."""
+def _registered_batches(db: Session, data_dir: Path) -> set[uuid.UUID]:
+    """The batches the register holds: those the linkage run it was built from read, while that run is the
+    latest (a register behind the latest run waits to be rebuilt before its news is read)."""
     state = db.scalars(select(RegisterState).limit(1)).first()
     if state is None:
-        return None
+        return set()
     run = identity.latest_run(db)
     if run is None:
-        return state.rebuilt_at
-    return run.started_at if run.sequence == state.link_run else None
+        return {batch for batch, loaded_at in batches_loaded(db).items() if loaded_at <= state.rebuilt_at}
+    if run.sequence != state.link_run:
+        return set()
+    return set(identity.batches_read(db, Lake.in_data_dir(data_dir), run))
 
 
 def significant_events(db: Session) -> dict[str, str]:

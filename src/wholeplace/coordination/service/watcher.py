@@ -71,9 +71,10 @@ def run_once(
 
 
 def _link_new_records(db: Session, lake: Lake, *, secret: str, at: datetime) -> bool:
-    """Link batches loaded since the latest run began; without a run, linking waits for a person to start it."""
+    """Link the batches the latest run did not read; without a run, linking waits for a person to start it. A
+    batch is known by its id, not its load time: one stamped before a run began may commit after it."""
     run = identity.latest_run(db)
-    if run is None or not any(loaded > run.started_at for loaded in alerts.batches_loaded(db).values()):
+    if run is None or set(alerts.batches_loaded(db)) <= identity.batches_read(db, lake, run):
         return False
     identity.link_new_records(
         db, lake, sources.lake_batches(db), secret=secret, actor=identity.Actor(ACTOR, at)
