@@ -1,7 +1,8 @@
 """The outcomes framework and the money pages of the demo place in Chromium: a programme manager reads the place's
 scorecard, a measure's XmR chart and the scorecard's downloads, turns the absence curve with a new review and adds
 a result and an indicator; an analyst changes a definition and computes it; a finance lead follows Total Place down
-to the spend lines and builds an investment case with its board report. axe-core runs on every page reached.
+to the spend lines, builds an investment case with its board report, and reads the pooled budget and loads a new
+forecast for it. axe-core runs on every page reached.
 
 The curve review and the investment case are written on SQLite and on PostgreSQL (`team_page`); the rest read or
 write the SQLite demo once. No journey relies on what another writes, so their order does not matter."""
@@ -338,3 +339,44 @@ def test_a_finance_lead_builds_an_investment_case_and_downloads_its_report(team_
     as_pdf = downloaded(page, page.get_by_role("link", name="Board report (PDF)"))
     assert as_pdf.suggested_filename.endswith("-v1.pdf")
     assert Path(as_pdf.path()).read_bytes().startswith(b"%PDF")
+
+
+def test_a_finance_lead_reads_the_pooled_budget_and_loads_a_new_forecast(page: Page, tmp_path: Path) -> None:
+    sign_in(page, FINANCE_LEAD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Pooled budgets").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pooled budgets")
+    check_page(page, "money-pooled-budgets")
+
+    page.get_by_role("link", name="Riverford Early Help Pooled Fund").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riverford Early Help Pooled Fund")
+    expect(page.locator("#pooled-budget-chart svg")).to_be_visible()
+    balance = pounds(page.locator(".govuk-inset-text").inner_text())
+    partners = page.get_by_role("table", name=re.compile(r"^Each partner's contribution"))
+    parts = [pounds(cell) for cell in partners.locator("tbody tr td:nth-child(4)").all_inner_texts()]
+    assert len(parts) == 5 and sum(parts) == balance  # to the penny
+    check_page(page, "money-pooled-budget")
+
+    original = downloaded(page, page.get_by_role("link", name="Download the file (YAML)"))
+    text = Path(original.path()).read_text(encoding="utf-8")
+    hotter = tmp_path / "early-help-october.yaml"
+    hotter.write_text(text.replace("forecast: 455000", "forecast: 500000"), encoding="utf-8")
+    page.get_by_role("link", name="Pooled budgets", exact=True).first.click()
+    page.get_by_role("button", name="Load a pooled budget's file (YAML)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Load a pooled budget")
+    check_page(page, "money-pooled-budget-upload")
+    page.get_by_label("Pooled budget's file (YAML)").set_input_files(str(hotter))
+    page.get_by_role("button", name="Upload and check").click()
+
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Loaded as version")
+    # Domestic abuse early intervention forecast £45,000 more: the forecast underspend is £45,000 less.
+    assert pounds(page.locator(".govuk-inset-text").inner_text()) == balance - 45_000
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        text.replace("allocation: Tenancy sustainment, period: Q1", "allocation: Tenancy, period: Q1")
+    )
+    page.goto("/money/pooled-budgets/upload")
+    page.get_by_label("Pooled budget's file (YAML)").set_input_files(str(broken))
+    page.get_by_role("button", name="Upload and check").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("no allocation is called 'Tenancy'")
+    check_page(page, "money-pooled-budget-refused")

@@ -221,6 +221,11 @@ SHOWS_NO_ONE_ELSE_S_DATA = {
     "GET /money/scenarios/{scenario_id}/scenario.yaml": "the case as a file",
     "GET /money/scenarios/{scenario_id}/upload": "uploading a new version",
     "POST /money/scenarios/{scenario_id}/upload": "uploading a new version",
+    "GET /money/pooled-budgets": "the partners' pooled budgets: public money, no person",
+    "GET /money/pooled-budgets/upload": "loading a pooled budget's file",
+    "POST /money/pooled-budgets/upload": "loading a pooled budget's file",
+    "GET /money/pooled-budgets/{version_id}": "a pooled budget and where it stands",
+    "GET /money/pooled-budgets/{version_id}/file": "a pooled budget's file",
 }
 
 

@@ -20,8 +20,9 @@ from wholeplace.money.cba import (
     Outcome,
 )
 from wholeplace.money.monte_carlo import Distribution, Shape
-from wholeplace.money.scenario import field_path, load_scenario
+from wholeplace.money.scenario import load_scenario
 from wholeplace.money.unit_costs import Flag
+from wholeplace.money.yaml_fields import field_path
 
 EXAMPLE = """\
 name: Family intervention
@@ -405,7 +406,7 @@ def test_a_file_that_is_not_utf8_or_not_there_is_a_message(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("path", "written"),
-    [(("outcomes", 0, "success"), "outcomes[0].success"), (("years",), "years"), ((), "the scenario")],
+    [(("outcomes", 0, "success"), "outcomes[0].success"), (("years",), "years"), ((), "the file")],
 )
 def test_field_paths_are_written_as_in_the_file(path: tuple[str | int, ...], written: str) -> None:
     assert field_path(path) == written

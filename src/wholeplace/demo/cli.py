@@ -19,7 +19,7 @@ from wholeplace.demo.coordination import build_coordination
 from wholeplace.demo.generate.noise import NoiseRates
 from wholeplace.demo.generate.place import NEIGHBOURHOODS_FILE, generate_place, generated_with
 from wholeplace.demo.governance import build_governance
-from wholeplace.demo.money import build_money
+from wholeplace.demo.money import build_money, build_pooled_budget
 from wholeplace.demo.outcomes import ANALYST as DEMO_ANALYST
 from wholeplace.demo.outcomes import build_outcomes
 from wholeplace.demo.service import DEMO_PASSWORD, build_demo, demo_files, holds_other_place, load_demo_file
@@ -95,7 +95,7 @@ def demo(
     _govern_demo(runtime)
     _coordinate_demo(runtime, folder)
     _measure_demo(runtime, folder)
-    _invest_demo(runtime)
+    _invest_demo(runtime, folder)
     table = Table("username", "name", "roles", title=f"Demo logins (password for all: {DEMO_PASSWORD})")
     for user in users:
         table.add_row(user.username, user.full_name, ", ".join(role.label for role in user.roles))
@@ -187,11 +187,12 @@ def _measure_demo(runtime: Runtime, folder: Path) -> None:
         typer.echo(f"  {problem}")
 
 
-def _invest_demo(runtime: Runtime) -> None:
+def _invest_demo(runtime: Runtime, folder: Path) -> None:
     lake = Lake.in_data_dir(runtime.settings.data_dir)
     with in_transaction(runtime.sessions) as db, console.status("Keeping the demo's investment cases"):
         cases = build_money(db, lake, now=runtime.clock())
-    typer.echo(f"Investment cases: {cases}.")
+        pools = build_pooled_budget(db, folder=folder / "money", now=runtime.clock())
+    typer.echo(f"Investment cases: {cases}. Pooled budgets: {pools}.")
 
 
 def _link_demo(runtime: Runtime) -> None:

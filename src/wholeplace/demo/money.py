@@ -1,18 +1,19 @@
 """The demo place's two worked investment cases, kept through the money domain's own services as a finance lead
 would keep them from the browser: family intervention for the households several agencies work with (its
 cohort drawn from the linked data), and tenancy sustainment for families at risk of eviction. The unit values
-are the demo's own, stated in the scenario and its notes, not figures to quote. Running it twice changes
-nothing."""
+are the demo's own, stated in the scenario and its notes, not figures to quote. And its pooled budget for early
+help, written as a file and loaded as a finance lead would load it. Running it twice changes nothing."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from wholeplace.demo.outcomes import COUNCIL
-from wholeplace.money.service import cohorts, scenarios
+from wholeplace.money.service import cohorts, pooled_budgets, scenarios
 from wholeplace.money.service.scenarios import DrawnCohortNote
 from wholeplace.sources.lake import Lake
 
@@ -109,6 +110,64 @@ TENANCY_SUSTAINMENT = {
         },
     ],
 }
+
+
+POOLED_BUDGET_FILE = "early-help-pooled-fund.yaml"
+# Two quarters of spend are in, with each allocation's forecast for the year: domestic abuse early intervention
+# is running hot, the rest are near budget, and the part of the pot not allocated is not spent.
+POOLED_BUDGET = f"""\
+name: Riverford Early Help Pooled Fund
+financial_year: 2025-26
+host: {COUNCIL}
+risk_share: pro_rata
+contributions:
+  - {{partner: {COUNCIL}, amount: 900000}}
+  - {{partner: Riverford Children's Services, amount: 450000}}
+  - {{partner: {HEALTH}, amount: 300000}}
+  - {{partner: {POLICE}, amount: 150000}}
+  - {{partner: {HOMES}, amount: 100000}}
+allocations:
+  - name: Family key workers
+    outcome: Families get help before problems grow
+    lead: {COUNCIL}
+    budget: 820000
+    forecast: 830000
+  - name: Domestic abuse early intervention
+    outcome: Everyone is safe at home
+    lead: {POLICE}
+    budget: 380000
+    forecast: 455000
+  - name: Attendance support in schools
+    outcome: Children attend school and learn
+    lead: Riverford Children's Services
+    budget: 310000
+    forecast: 300000
+  - name: Tenancy sustainment
+    outcome: Families get help before problems grow
+    lead: {HOMES}
+    budget: 240000
+    forecast: 236000
+spend:
+  - {{allocation: Family key workers, period: Q1, amount: 201450.00}}
+  - {{allocation: Domestic abuse early intervention, period: Q1, amount: 104300.00}}
+  - {{allocation: Attendance support in schools, period: Q1, amount: 71820.50}}
+  - {{allocation: Tenancy sustainment, period: Q1, amount: 58900.00}}
+  - {{allocation: Family key workers, period: Q2, amount: 209875.25}}
+  - {{allocation: Domestic abuse early intervention, period: Q2, amount: 118640.00}}
+  - {{allocation: Attendance support in schools, period: Q2, amount: 76210.00}}
+  - {{allocation: Tenancy sustainment, period: Q2, amount: 61340.75}}
+  - {{allocation: Tenancy sustainment, period: Q2, amount: -2500.00}}  # a deposit returned
+"""
+
+
+def build_pooled_budget(db: Session, *, folder: Path, now: datetime) -> int:
+    """Write the pooled budget's file and load it unless the place has pooled budgets; return how many it has."""
+    if not pooled_budgets.current(db):
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / POOLED_BUDGET_FILE
+        path.write_text(POOLED_BUDGET, encoding="utf-8")
+        pooled_budgets.load(db, text=POOLED_BUDGET, file_name=path.name, by=FINANCE_LEAD, at=now)
+    return len(pooled_budgets.current(db))
 
 
 def build_money(db: Session, lake: Lake, *, now: datetime) -> int:

@@ -1,6 +1,6 @@
-"""Tables of the money domain's investment cases: scenarios kept version by version (each version the scenario
-file's structure as JSON, with who saved it and when), and the place's own unit costs beside the Unit Cost
-Database's."""
+"""Tables of the money domain: investment cases, scenarios kept version by version (each version the scenario
+file's structure as JSON, with who saved it and when); the place's own unit costs beside the Unit Cost
+Database's; and pooled budgets, each loaded file kept as it was written."""
 
 from __future__ import annotations
 
@@ -72,3 +72,18 @@ class PlaceUnitCost(Base):
     flag: Mapped[str] = mapped_column(String(1))  # the Unit Cost Database's confidence flag: G, A or R
     added_by: Mapped[str] = mapped_column(String(WHO))
     added_at: Mapped[datetime]
+
+
+class PooledBudgetVersion(Base):
+    """One load of a pooled budget's file, never changed once written: the latest of a name and year is the
+    budget; the earlier ones are its history."""
+
+    __tablename__ = "pooled_budget_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    financial_year: Mapped[str] = mapped_column(String(7))  # 2024/25
+    text: Mapped[str] = mapped_column(Text)  # the file, as it was loaded
+    file_name: Mapped[str] = mapped_column(String(NAME))
+    loaded_by: Mapped[str] = mapped_column(String(WHO))
+    loaded_at: Mapped[datetime]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 import altair as alt
@@ -13,6 +14,7 @@ import altair as alt
 from wholeplace.money import monte_carlo, sensitivity
 from wholeplace.money.cba import Appraisal, Appraised, BenefitType, FlatRate, Input, appraise
 from wholeplace.money.deflators import financial_year_label
+from wholeplace.money.pooled import Position
 from wholeplace.money.scenario import Scenario
 from wholeplace.money.unit_costs import UnitCost
 
@@ -109,11 +111,21 @@ def finite(value: float) -> float | None:
 # ---------------------------------------------------------------- words
 
 
-def pounds(value: float | None, *, pennies: bool = False) -> str:
+def pounds(value: float | Decimal | None, *, pennies: bool = False) -> str:
     if value is None:
         return "n/a"
     written = f"£{abs(value):,.2f}" if pennies else f"£{abs(value):,.0f}"
-    return f"-{written}" if round(value, 2 if pennies else 0) < 0 else written
+    return f"-{written}" if round(float(value), 2 if pennies else 0) < 0 else written
+
+
+def pooled_balance(where: Position) -> str:
+    """What a pooled budget's balance means for the partners; a forecast one is said to be forecast."""
+    forecast = "forecast " if where.forecast else ""
+    if where.balance > 0:
+        return f"The {forecast}underspend of {pounds(where.balance, pennies=True)} returns to the partners by their shares."
+    if where.balance < 0:
+        return f"The {forecast}overspend of {pounds(-where.balance, pennies=True)} falls to the partners by their shares."
+    return f"The pot is {'forecast to be ' if forecast else ''}spent exactly: no partner gains or loses."
 
 
 def times(value: float | None) -> str:
@@ -324,6 +336,34 @@ def who_benefits_chart(result: Appraised, *, width: Width = "container") -> dict
         "undiscounted, in base-year prices, after optimism bias.",
         width=width,
         height=320,
+    )
+
+
+def pooled_budget_chart(where: Position, *, width: Width = "container") -> dict[str, Any]:
+    """Each allocation's budget as a pale bar, its spend so far as a dark bar inside it, and its forecast for the
+    year as a tick."""
+    rows = [
+        {
+            "allocation": one.name,
+            "budget": float(one.budget),
+            "spent": float(one.spent),
+            "forecast": None if one.forecast is None else float(one.forecast),
+        }
+        for one in where.allocations
+    ]
+    names = [one.name for one in where.allocations]
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
+        y=alt.Y("allocation:N", title=None, sort=names, axis=alt.Axis(labelLimit=320))
+    )
+    budget = base.mark_bar(color="#b1b4b6").encode(x=alt.X("budget:Q", title="£"))
+    spent = base.mark_bar(color="#1d70b8", size=12).encode(x="spent:Q")
+    forecast = base.mark_tick(color="#d4351c", thickness=3, size=26).encode(x="forecast:Q")
+    return _spec(
+        budget + spent + forecast,
+        description="Bar chart of each allocation's budget (grey), spend so far (blue) and forecast for the "
+        "year (red tick).",
+        width=width,
+        height=max(120, 48 * len(rows)),
     )
 
 

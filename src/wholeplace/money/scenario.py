@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
-from wholeplace.core.errors import IngestError, InvalidInputError
+from wholeplace.core.errors import InvalidInputError
 from wholeplace.money.cba import (
     Appraisal,
     BenefitType,
@@ -41,6 +40,13 @@ from wholeplace.money.unit_costs import (
     UnitCostDatabase,
     UnknownUnitCostError,
     shipped_database,
+)
+from wholeplace.money.yaml_fields import (
+    FieldProblem,
+    problem_from_pydantic,
+    problems_error,
+    read_document,
+    read_text,
 )
 
 Quantity = float | Distribution
@@ -198,19 +204,10 @@ class Scenario:
     deflators: DeflatorSeries | None = None  # the series that uprated its unit costs, if any did
 
 
-@dataclass(frozen=True)
-class ScenarioProblem:
-    """One problem of a scenario: the field it is in (("outcomes", 0, "success")), why, and what to do."""
-
-    path: tuple[str | int, ...]
-    reason: str
-    fix: str = ""
-
-
 class InvalidScenarioError(ValueError):
     """Every problem of a scenario's fields, found at once."""
 
-    def __init__(self, problems: Sequence[ScenarioProblem]) -> None:
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
         super().__init__(f"The scenario has {len(problems)} problem{'s' if len(problems) != 1 else ''}.")
         self.problems = tuple(problems)
 
@@ -220,7 +217,7 @@ def load_scenario(
 ) -> Scenario:
     """The scenario in the file, or an error listing every problem by field and line. `deflators` (a CSV)
     replaces the scenario's own `deflators:` and the shipped series."""
-    return scenario_from_text(_text(path), path=path, deflators=deflators, database=database)
+    return scenario_from_text(read_text(path), path=path, deflators=deflators, database=database)
 
 
 def scenario_from_text(
@@ -235,14 +232,18 @@ def scenario_from_text(
     by field and line."""
     try:
         return resolve_document(
-            _document(path, text),
+            read_document(
+                path,
+                text,
+                what="A scenario is a set of fields (name, base_year, years, costs, outcomes, ...)",
+            ),
             path=path,
             deflators=deflators,
             database=database,
             place_unit_costs=place_unit_costs,
         )
     except InvalidScenarioError as error:
-        raise _problems_error(path, text, list(error.problems)) from error
+        raise problems_error(path, text, error.problems, what="scenario") from error
 
 
 def resolve_document(
@@ -259,7 +260,7 @@ def resolve_document(
     try:
         entry = ScenarioFile.model_validate(document)
     except ValidationError as error:
-        raise InvalidScenarioError([_from_pydantic(detail) for detail in error.errors()]) from error
+        raise InvalidScenarioError([problem_from_pydantic(detail) for detail in error.errors()]) from error
     resolver = _Resolver(path, entry, deflators, database, place_unit_costs)
     problems = list(_horizon_problems(entry)) + list(resolver.problems())
     if problems:
@@ -267,63 +268,14 @@ def resolve_document(
     return resolver.scenario()
 
 
-def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise IngestError("The file is not UTF-8 text.", file=path.name, fix="Save it as UTF-8.") from error
-    except OSError as error:
-        raise IngestError(
-            f"The file cannot be opened: {error.strerror or error}.",
-            file=path.name,
-            fix="Check the file's name and path.",
-        ) from error
-
-
-def _document(path: Path, text: str) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise IngestError(
-            f"This is not valid YAML: {getattr(error, 'problem', None) or error}.",
-            file=path.name,
-            line=mark.line + 1 if mark is not None else None,
-            fix="Check the indentation and the colons near that line.",
-        ) from error
-    if not isinstance(document, dict):
-        raise IngestError(
-            "A scenario is a set of fields (name, base_year, years, costs, outcomes, ...), not a list or a value.",
-            file=path.name,
-            fix="Start from the example in docs/money.md.",
-        )
-    return document
-
-
-def _from_pydantic(detail: Mapping[str, Any]) -> ScenarioProblem:
-    path = tuple(part for part in detail["loc"] if part != "[key]")
-    kind, message = detail["type"], str(detail["msg"]).removeprefix("Value error, ").rstrip(".")
-    if kind == "missing":
-        return ScenarioProblem(path, "is missing")
-    if kind == "extra_forbidden":
-        return ScenarioProblem(
-            path, "is not a field here", fix="Check its spelling and indentation, or remove it."
-        )
-    if kind in {"string_type", "string_too_short"}:
-        return ScenarioProblem(path, "must be some text")
-    shown = detail.get("input")
-    suffix = "" if isinstance(shown, dict | list) or kind == "value_error" else f" (it is {shown!r})"
-    return ScenarioProblem(path, f"{message[0].lower()}{message[1:]}{suffix}")
-
-
-def _horizon_problems(entry: ScenarioFile) -> Iterator[ScenarioProblem]:
+def _horizon_problems(entry: ScenarioFile) -> Iterator[FieldProblem]:
     years = f"the appraisal's years run from 0 (the base year) to {entry.years - 1}"
     for index, cost in enumerate(entry.costs):
         if cost.year >= entry.years:
-            yield ScenarioProblem(("costs", index, "year"), f"{cost.year} is outside the appraisal: {years}")
+            yield FieldProblem(("costs", index, "year"), f"{cost.year} is outside the appraisal: {years}")
     for index, outcome in enumerate(entry.outcomes):
         if outcome.start_year >= entry.years:
-            yield ScenarioProblem(
+            yield FieldProblem(
                 ("outcomes", index, "start_year"), f"{outcome.start_year} is outside the appraisal: {years}"
             )
 
@@ -345,12 +297,12 @@ class _Resolver:
         self.deflators_file = deflators or (path.parent / entry.deflators if entry.deflators else None)
         self.database = database
         self._deflators: DeflatorSeries | None = None
-        self._problems: list[ScenarioProblem] = []
+        self._problems: list[FieldProblem] = []
         self._used: list[UsedUnitCost] = []
         self._values = [self._unit_value(index, outcome) for index, outcome in enumerate(entry.outcomes)]
         self._optimism_bias = self._optimism_bias_table()
 
-    def problems(self) -> list[ScenarioProblem]:
+    def problems(self) -> list[FieldProblem]:
         return self._problems
 
     def scenario(self) -> Scenario:
@@ -408,7 +360,7 @@ class _Resolver:
         if (outcome.unit_value is None) == (outcome.unit_cost_code is None):
             both = outcome.unit_value is not None
             self._problems.append(
-                ScenarioProblem(
+                FieldProblem(
                     (*where, "unit_value"),
                     "give either unit_value or unit_cost_code, not both" if both else "is missing",
                     fix=""
@@ -420,7 +372,7 @@ class _Resolver:
         if outcome.unit_value is not None:
             if outcome.beneficiary is None:
                 self._problems.append(
-                    ScenarioProblem(
+                    FieldProblem(
                         (*where, "beneficiary"),
                         "is missing: with a unit_value, say which agency gains",
                         fix="It defaults to the unit cost's agency only when unit_cost_code is used.",
@@ -439,7 +391,7 @@ class _Resolver:
                 used = self._from_database(outcome.name, code)
         except UnknownUnitCostError as error:
             self._problems.append(
-                ScenarioProblem(
+                FieldProblem(
                     where,
                     str(error),
                     fix="Search the database with `wholeplace cba unit-costs WORDS`, or add a place-specific "
@@ -448,7 +400,7 @@ class _Resolver:
             )
             return 0.0, ""
         except InvalidInputError as error:
-            self._problems.append(ScenarioProblem(where, error.problem, fix=error.fix))
+            self._problems.append(FieldProblem(where, error.problem, fix=error.fix))
             return 0.0, ""
         self._used.append(used)
         return used.value, used.agency
@@ -498,67 +450,9 @@ class _Resolver:
         try:
             return DEFAULT_OPTIMISM_BIAS.overridden(overrides, source=f"{self.path.name} (optimism_bias)")
         except ValueError as error:
-            self._problems.append(ScenarioProblem(("optimism_bias",), str(error)))
+            self._problems.append(FieldProblem(("optimism_bias",), str(error)))
             return DEFAULT_OPTIMISM_BIAS
 
 
 def _central(value: Quantity) -> float:
     return value.central if isinstance(value, Distribution) else value
-
-
-# ---------------------------------------------------------------- telling the user
-
-
-def field_path(path: Sequence[str | int]) -> str:
-    """("outcomes", 0, "success") -> "outcomes[0].success"."""
-    written = ""
-    for part in path:
-        written += f"[{part}]" if isinstance(part, int) else f".{part}" if written else str(part)
-    return written or "the scenario"
-
-
-def _problems_error(path: Path, text: str, problems: list[ScenarioProblem]) -> IngestError:
-    lines = _lines(text)
-    told = [_told(problem, lines) for problem in problems]
-    fixes = list(dict.fromkeys(problem.fix for problem in problems if problem.fix))
-    count = len(problems)
-    return IngestError(
-        f"The scenario has {count} problem{'s' if count != 1 else ''}:\n" + "\n".join(told),
-        file=path.name,
-        fix="\n".join(fixes) if fixes else "Correct the fields named above and run the command again.",
-    )
-
-
-def _told(problem: ScenarioProblem, lines: yaml.Node | None) -> str:
-    line = _line_of(lines, problem.path)
-    return f"  {field_path(problem.path)}{f' (line {line})' if line else ''}: {problem.reason}"
-
-
-def _lines(text: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-
-
-def _line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int | None:
-    """The line of the deepest part of `path` the file has: a field's key, a list's item (a missing field: the
-    line of what holds it)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        found = _child(node, part)
-        if found is None:
-            break
-        start, node = found
-        line = start.start_mark.line + 1
-    return line
-
-
-def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    """Where a part starts (a field's key, or a list's item) and the node it holds."""
-    found: list[tuple[yaml.Node, yaml.Node]] = []
-    if isinstance(node, yaml.MappingNode):
-        found = [(key, value) for key, value in node.value if key.value == str(part)]
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        found = [(node.value[part], node.value[part])]
-    return found[0] if found else None

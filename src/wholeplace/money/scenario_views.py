@@ -31,10 +31,10 @@ from wholeplace.money import presenting, report
 from wholeplace.money.cba import BenefitType, CostType, appraise, compare
 from wholeplace.money.models import StoredScenario
 from wholeplace.money.optimism_bias import GRADES
-from wholeplace.money.scenario import ScenarioProblem, field_path
 from wholeplace.money.service import cohorts, scenarios, unit_costs
 from wholeplace.money.service.scenarios import DrawnCohortNote, ScenarioInvalidError
 from wholeplace.money.unit_costs import ATTRIBUTION, EDITION
+from wholeplace.money.yaml_fields import FieldProblem, field_path
 from wholeplace.sources.lake import Lake
 from wholeplace.web.access import Viewer, allow
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now
@@ -312,7 +312,7 @@ def _row_label(prefix: str, row: int, name: str) -> str:
     return f"Outcome {row}" + (f" ({name})" if name else "")
 
 
-def problem_errors(sent: _Sent, problems: Iterable[ScenarioProblem]) -> dict[str, str]:
+def problem_errors(sent: _Sent, problems: Iterable[FieldProblem]) -> dict[str, str]:
     """The form's own errors, then each problem the check found, on the box of its field and named by its row
     and field ("Outcome 2 (Fewer incidents), success: must be between 0 and 1 ...")."""
     errors = dict(sent.errors)
@@ -324,7 +324,7 @@ def problem_errors(sent: _Sent, problems: Iterable[ScenarioProblem]) -> dict[str
     return errors
 
 
-def _problem_box(sent: _Sent, problem: ScenarioProblem) -> tuple[str, str]:
+def _problem_box(sent: _Sent, problem: FieldProblem) -> tuple[str, str]:
     path = problem.path
     reason = problem.reason
     if len(path) >= 3 and path[0] in ("costs", "outcomes") and isinstance(path[1], int):
@@ -397,7 +397,7 @@ def _headline(db: Session, scenario: StoredScenario) -> _Headline:
     return _Headline(scenario, figures)
 
 
-def _problems_in_words(problems: Sequence[ScenarioProblem]) -> str:
+def _problems_in_words(problems: Sequence[FieldProblem]) -> str:
     return "; ".join(f"{field_path(problem.path)}: {problem.reason}" for problem in problems)
 
 
@@ -675,7 +675,7 @@ def _uploaded(
         ]
         return _upload_page(request, scenario=scenario, errors=lines)
     except WholeplaceError as error:
-        return _upload_page(request, scenario=scenario, errors=_error_lines(error))
+        return _upload_page(request, scenario=scenario, errors=error_lines(error))
     finally:
         uploaded.file.close()
     return RedirectResponse(f"{SCENARIOS}/{version.scenario_id}?saved={version.version}", status_code=303)
@@ -695,7 +695,7 @@ def _uploaded_text(uploaded: UploadFile) -> str:
         ) from error
 
 
-def _error_lines(error: WholeplaceError) -> list[str]:
+def error_lines(error: WholeplaceError) -> list[str]:
     """An error's message a line for each problem, as the error summary lists them."""
     lines = [line.strip() for line in str(error.problem).splitlines() if line.strip()]
     where = error.where if isinstance(error, IngestError) else ""

@@ -25,15 +25,15 @@ from wholeplace.money.models import NAME, PlaceUnitCost, ScenarioVersion, Stored
 from wholeplace.money.scenario import (
     InvalidScenarioError,
     Scenario,
-    ScenarioProblem,
     resolve_document,
     scenario_from_text,
 )
 from wholeplace.money.service import unit_costs
+from wholeplace.money.yaml_fields import FieldProblem
 
 # The order of a scenario file's fields, as docs/money.md writes them.
 FILE_ORDER = ("name", "base_year", "years", "discounting", "costs", "outcomes", "optimism_bias", "unit_costs")
-NOT_IN_THE_BROWSER = ScenarioProblem(
+NOT_IN_THE_BROWSER = FieldProblem(
     ("deflators",),
     "names a file of GDP deflators, which a scenario kept here cannot use",
     fix="Remove deflators: and run the file with `wholeplace cba run FILE --deflators SERIES.csv` instead.",
@@ -43,7 +43,7 @@ NOT_IN_THE_BROWSER = ScenarioProblem(
 class ScenarioInvalidError(InvalidInputError):
     """A scenario that cannot be kept: every problem, each with its field."""
 
-    def __init__(self, problems: Sequence[ScenarioProblem]) -> None:
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
         super().__init__(f"The scenario has {len(problems)} problem{'s' if len(problems) != 1 else ''}.")
         self.problems = tuple(problems)
 
@@ -120,7 +120,7 @@ def save(
     checked = appraisable(db, stored)
     name = checked.appraisal.name
     if len(name) > NAME:
-        raise ScenarioInvalidError([ScenarioProblem(("name",), f"must be at most {NAME} characters")])
+        raise ScenarioInvalidError([FieldProblem(("name",), f"must be at most {NAME} characters")])
     scenario = get(db, scenario_id) if scenario_id else None
     if scenario is None:
         scenario = StoredScenario(name=name, latest_version=0, created_by=by, created_at=at, updated_at=at)
