@@ -160,6 +160,37 @@ spend:
 """
 
 
+COST_BOOK_FILE = "cost-book.yaml"
+COST_BOOK = f"""\
+# What Riverford's linked events and involvements cost, in 2013-14 prices: the Unit Cost Database's own base
+# year, so that no GDP deflator past its series is needed. Types left out (child protection, benefits) are
+# reported as not costed.
+name: Riverford cost book
+base_year: 2013-14
+events:
+  - {{type: domestic_abuse_incident, unit_cost_code: CR2.0.3, agency: {POLICE}}}
+  - {{type: antisocial_behaviour, unit_cost_code: CR1.1, agency: {POLICE}}}
+  - {{type: emergency_attendance, unit_cost_code: HE3.0, agency: {HEALTH}}}
+  - {{type: homelessness_application, unit_cost_code: HO3.0, agency: {COUNCIL}}}
+  - {{type: eviction, unit_cost_code: HO1.0, agency: {HOMES}}}
+  - {{type: school_exclusion, unit_cost_code: E&S2.0.1, agency: {COUNCIL}}}
+  - {{type: persistent_absence, unit_cost_code: E&S1.0.1, agency: {COUNCIL}}}
+involvements:
+  - {{type: looked_after, unit_cost_code: SS1.0, agency: Riverford Children's Services}}
+  - {{type: Residential care, unit_cost_code: SS7.1, times: 52, agency: Riverford Adult Social Care}}
+  - {{type: Reablement, unit_cost_code: SS11.0, agency: Riverford Adult Social Care}}
+  - {{type: Day care, unit_cost_code: HE18.0, times: 104, agency: Riverford Adult Social Care}}  # two sessions a week
+"""
+
+
+def write_cost_book(folder: Path) -> Path:
+    """The demo's cost book, beside its pooled budget, for `wholeplace spend duplication`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / COST_BOOK_FILE
+    path.write_text(COST_BOOK, encoding="utf-8")
+    return path
+
+
 def build_pooled_budget(db: Session, *, folder: Path, now: datetime) -> int:
     """Write the pooled budget's file and load it unless the place has pooled budgets; return how many it has."""
     if not pooled_budgets.current(db):
