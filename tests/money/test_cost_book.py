@@ -78,7 +78,7 @@ def test_the_demo_book_prices_every_type_it_names(tmp_path: Path) -> None:
     [
         (
             ("unit_cost_code: CR2.0.3}", "unit_cost_code: CR2.0.3, amount: 5}"),
-            "events[0] (line 4): needs a unit_cost_code or an amount, not both",
+            "events[0] (line 4): needs one of unit_cost_code and amount",
         ),
         (("CR2.0.3", "ZZ9.9"), "events[0].unit_cost_code (line 4):"),
         (("price_year: 2013-14, ", ""), "events[1].price_year (line 5): is needed with an amount"),

@@ -193,7 +193,7 @@ class _Pricing:
 
     def _price(self, kind: Kind, where: tuple[str, int], entry: PriceEntry) -> Price | None:
         if (entry.unit_cost_code is None) == (entry.amount is None):
-            self._problem(where, "needs a unit_cost_code or an amount, not both", "Give one of the two.")
+            self._problem(where, "needs one of unit_cost_code and amount", "Give one of the two, not both.")
             return None
         try:
             if entry.unit_cost_code is not None:

@@ -1,9 +1,10 @@
-"""Commands for the place's spend: the Total Place count by agency, theme, neighbourhood or year, and the spend
-lines out to and in from a Fiscal Data Package."""
+"""Commands for the place's spend: the Total Place count by agency, theme, neighbourhood or year, the spend
+lines out to and in from a Fiscal Data Package, and what the households many agencies work with cost them."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +19,10 @@ from wholeplace.core.db import transaction as in_transaction
 from wholeplace.core.errors import InvalidInputError
 from wholeplace.core.runtime import Runtime
 from wholeplace.money import fdp, spend
+from wholeplace.money.cost_book import CostBook, load_cost_book
+from wholeplace.money.deflators import financial_year_label
+from wholeplace.money.duplication import SMALLEST_SHOWN, Duplication
+from wholeplace.money.service import duplication as duplication_service
 from wholeplace.sources.cli import command_user
 from wholeplace.sources.lake import Lake
 
@@ -141,6 +146,81 @@ def import_fdp(
 
 
 # ---------------------------------------------------------------- shared
+
+
+@spend_app.command("duplication")
+def duplication_command(
+    cost_book: Annotated[
+        Path, typer.Argument(help="The cost book (YAML) pricing events and involvements; see docs/money.md.")
+    ],
+    year: Annotated[str, typer.Option(help="The financial year, such as 2025-26.")],
+    as_json: AsJson = False,
+) -> None:
+    """What the households many agencies work with cost all the agencies together in a year, and the services
+    most often working with the same households: aggregate figures, small numbers suppressed."""
+    book = load_cost_book(cost_book)
+    runtime = Runtime.upgraded()
+    with runtime.sessions() as db:
+        found = duplication_service.measure(db, _lake(runtime), book, year=year)
+    if as_json:
+        typer.echo(json.dumps(_duplication_as_json(found, book), indent=2))
+        return
+    console = Console(highlight=False)
+    console.print(_bands_table(found, book))
+    console.print(_pairs_table(found))
+    for unpriced in found.unpriced:
+        console.print(f"Not costed: {unpriced.count:,} {unpriced.kind}s of type {unpriced.type}.")
+
+
+def _duplication_as_json(found: Duplication, book: CostBook) -> dict[str, Any]:
+    return {
+        "year": financial_year_label(found.year[0].year),
+        "prices": f"{book.base_year} prices, from {book.name}",
+        "households": found.households,
+        "cost": found.cost,
+        "bands": [asdict(band) for band in found.bands],
+        "cost_by_agency_for_many": None
+        if found.cost_by_agency_for_many is None
+        else [asdict(one) for one in found.cost_by_agency_for_many],
+        "service_pairs": [asdict(pair) for pair in found.service_pairs],
+        "unpriced": [asdict(one) for one in found.unpriced],
+    }
+
+
+def _bands_table(found: Duplication, book: CostBook) -> Table:
+    table = Table(
+        title=f"Households by how many agencies work with them, {financial_year_label(found.year[0].year)} "
+        f"({book.base_year} prices)",
+        caption=f"{found.households:,} households cost £{found.cost:,.0f} in all; fewer than "
+        f"{SMALLEST_SHOWN} households are not shown",
+    )
+    for heading in ("Agencies", "Households", "Involvements and events", "Cost", "Per household", "Share"):
+        table.add_column(heading, justify="left" if heading == "Agencies" else "right")
+    for band in found.bands:
+        table.add_row(
+            band.agencies,
+            *(
+                ("not shown",) * 5
+                if band.households is None
+                else (
+                    f"{band.households:,}",
+                    f"{band.counted or 0:,}",
+                    f"£{band.cost or 0:,.0f}",
+                    f"£{band.mean_cost or 0:,.0f}",
+                    f"{band.share_of_cost or 0:.1%}",
+                )
+            ),
+        )
+    return table
+
+
+def _pairs_table(found: Duplication) -> Table:
+    table = Table(title="The services most often working with the same households")
+    for heading in ("Service", "And service", "Households"):
+        table.add_column(heading, justify="right" if heading == "Households" else "left")
+    for pair in found.service_pairs:
+        table.add_row(pair.first, pair.second, f"{pair.households:,}")
+    return table
 
 
 def _lake(runtime: Runtime) -> Lake:

@@ -1,0 +1,76 @@
+"""`wholeplace spend duplication` on a demo place of 1,000 residents, on SQLite and PostgreSQL: what the households
+many agencies work with cost them together, with its cost book, small numbers suppressed; the demo's pooled budget
+file read by `pool show`; and mistakes answered with what to do, an exit code of 1 and no traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.test_cli import _run
+from wholeplace.money.duplication import SMALLEST_SHOWN
+
+
+def test_the_demo_place_s_duplication_and_pooled_budget(empty_database_url: str, tmp_path: Path) -> None:
+    built = _run(
+        ["demo", "--no-serve", "--residents", "1000"], data_dir=tmp_path, database_url=empty_database_url
+    )
+    assert built.returncode == 0, built.stderr
+    money = tmp_path / "demo-place" / "money"
+
+    said = _run(
+        ["spend", "duplication", str(money / "cost-book.yaml"), "--year", "2025/26", "--json"],
+        data_dir=tmp_path,
+        database_url=empty_database_url,
+    )
+
+    assert said.returncode == 0, said.stderr
+    found = json.loads(said.stdout)
+    assert (found["year"], found["prices"]) == ("2025-26", "2013-14 prices, from Riverford cost book")
+    shown = [band for band in found["bands"] if band["households"] is not None]
+    assert [band["agencies"] for band in found["bands"]] == ["1", "2", "3", "4", "5 or more"]
+    assert all(band["households"] >= SMALLEST_SHOWN for band in shown)
+    assert sum(band["households"] for band in shown) <= found["households"]
+    assert sum(band["cost"] for band in shown) <= found["cost"] + 0.01
+    pairs = [pair["households"] for pair in found["service_pairs"]]
+    assert pairs == sorted(pairs, reverse=True) and all(count >= SMALLEST_SHOWN for count in pairs)
+    # The demo's book leaves tenancies unpriced: they are counted, not costed.
+    assert "tenancy" in {one["type"] for one in found["unpriced"]}
+
+    pool = _run(
+        ["pool", "show", str(money / "early-help-pooled-fund.yaml"), "--json"],
+        data_dir=tmp_path,
+        database_url=empty_database_url,
+    )
+    assert json.loads(pool.stdout)["balance"] == 79000.0
+
+
+def test_duplication_before_any_linking_says_to_link_first(empty_database_url: str, tmp_path: Path) -> None:
+    book = tmp_path / "costs.yaml"
+    book.write_text("name: Costs\nbase_year: 2013-14\n", encoding="utf-8")
+
+    refused = _run(
+        ["spend", "duplication", str(book), "--year", "2025-26"],
+        data_dir=tmp_path,
+        database_url=empty_database_url,
+    )
+
+    assert refused.returncode == 1
+    assert "The linked data hold no households yet." in refused.stderr
+    assert "Traceback" not in refused.stderr + refused.stdout
+
+
+def test_a_cost_book_with_a_mistake_is_named_by_field_and_line(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    book = tmp_path / "costs.yaml"
+    book.write_text("name: Costs\nbase_year: 2013-14\nevents:\n  - {type: eviction}\n", encoding="utf-8")
+
+    refused = _run(
+        ["spend", "duplication", str(book), "--year", "2025-26"],
+        data_dir=tmp_path,
+        database_url=empty_database_url,
+    )
+
+    assert refused.returncode == 1
+    assert "events[0] (line 4): needs one of unit_cost_code and amount" in refused.stderr
