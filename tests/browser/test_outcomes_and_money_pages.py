@@ -2,7 +2,8 @@
 scorecard, a measure's XmR chart and the scorecard's downloads, turns the absence curve with a new review and adds
 a result and an indicator; an analyst changes a definition and computes it; a finance lead follows Total Place down
 to the spend lines, builds an investment case with its board report, and reads the pooled budget and loads a new
-forecast for it. axe-core runs on every page reached.
+forecast for it, and reads what the households many agencies work with cost them. axe-core runs on every page
+reached.
 
 The curve review and the investment case are written on SQLite and on PostgreSQL (`team_page`); the rest read or
 write the SQLite demo once. No journey relies on what another writes, so their order does not matter."""
@@ -380,3 +381,26 @@ def test_a_finance_lead_reads_the_pooled_budget_and_loads_a_new_forecast(page: P
     page.get_by_role("button", name="Upload and check").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("no allocation is called 'Tenancy'")
     check_page(page, "money-pooled-budget-refused")
+
+
+def test_a_finance_lead_reads_what_the_households_many_agencies_work_with_cost(page: Page) -> None:
+    sign_in(page, FINANCE_LEAD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Duplication").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Duplication")
+    page.get_by_label("Financial year").select_option("2025-26")
+    page.get_by_role("button", name="Show this year").click()
+    expect(page.locator("#bands-chart svg")).to_be_visible()
+    bands = page.get_by_role("table", name=re.compile(r"^Households by how many agencies"))
+    expect(bands.locator("tbody tr")).to_have_count(5)
+    # A household several agencies work with costs them more together than one only one agency works with.
+    cost_of = [pounds(cell) for cell in bands.locator("tbody tr td:nth-child(5)").all_inner_texts()]
+    assert cost_of[0] < cost_of[-1]
+    expect(
+        page.get_by_role("table", name=re.compile(r"^Pairs of services")).locator("tbody tr").first
+    ).to_be_visible()
+    check_page(page, "money-duplication")
+
+    page.get_by_role("link", name="See the cost book's prices and where each comes from").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("The cost book")
+    expect(page.get_by_role("table", name="Each price, with where it comes from")).to_contain_text("CR2.0.3")
+    check_page(page, "money-cost-book")

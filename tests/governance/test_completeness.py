@@ -226,6 +226,12 @@ SHOWS_NO_ONE_ELSE_S_DATA = {
     "POST /money/pooled-budgets/upload": "loading a pooled budget's file",
     "GET /money/pooled-budgets/{version_id}": "a pooled budget and where it stands",
     "GET /money/pooled-budgets/{version_id}/file": "a pooled budget's file",
+    "GET /money/duplication": "households counted by how many agencies work with them: aggregates, small numbers "
+    "suppressed, no household shown",
+    "GET /money/duplication/cost-book": "the place's cost book: prices, no person",
+    "GET /money/duplication/cost-book/file": "the place's cost book, downloaded",
+    "GET /money/duplication/cost-book/upload": "loading a cost book",
+    "POST /money/duplication/cost-book/upload": "loading a cost book",
 }
 
 

@@ -19,7 +19,7 @@ from wholeplace.demo.coordination import build_coordination
 from wholeplace.demo.generate.noise import NoiseRates
 from wholeplace.demo.generate.place import NEIGHBOURHOODS_FILE, generate_place, generated_with
 from wholeplace.demo.governance import build_governance
-from wholeplace.demo.money import build_money, build_pooled_budget, write_cost_book
+from wholeplace.demo.money import build_cost_book, build_money, build_pooled_budget
 from wholeplace.demo.outcomes import ANALYST as DEMO_ANALYST
 from wholeplace.demo.outcomes import build_outcomes
 from wholeplace.demo.service import DEMO_PASSWORD, build_demo, demo_files, holds_other_place, load_demo_file
@@ -192,7 +192,7 @@ def _invest_demo(runtime: Runtime, folder: Path) -> None:
     with in_transaction(runtime.sessions) as db, console.status("Keeping the demo's investment cases"):
         cases = build_money(db, lake, now=runtime.clock())
         pools = build_pooled_budget(db, folder=folder / "money", now=runtime.clock())
-    write_cost_book(folder / "money")
+        build_cost_book(db, folder=folder / "money", now=runtime.clock())
     typer.echo(f"Investment cases: {cases}. Pooled budgets: {pools}.")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from wholeplace.demo.outcomes import COUNCIL
-from wholeplace.money.service import cohorts, pooled_budgets, scenarios
+from wholeplace.money.service import cohorts, duplication, pooled_budgets, scenarios
 from wholeplace.money.service.scenarios import DrawnCohortNote
 from wholeplace.sources.lake import Lake
 
@@ -189,6 +189,13 @@ def write_cost_book(folder: Path) -> Path:
     path = folder / COST_BOOK_FILE
     path.write_text(COST_BOOK, encoding="utf-8")
     return path
+
+
+def build_cost_book(db: Session, *, folder: Path, now: datetime) -> None:
+    """Write the cost book's file and keep it as the place's unless the place has one."""
+    path = write_cost_book(folder)
+    if duplication.current_book(db) is None:
+        duplication.load_book(db, text=COST_BOOK, file_name=path.name, by=FINANCE_LEAD, at=now)
 
 
 def build_pooled_budget(db: Session, *, folder: Path, now: datetime) -> int:

@@ -48,6 +48,13 @@ PRICES = pa.schema(
 )
 
 
+NAMES_A_FILE = FieldProblem(
+    ("deflators",),
+    "names a file of GDP deflators, which a cost book kept in the place cannot use",
+    fix="Remove deflators: and give the prices in the book's base year, or use the book on the command line.",
+)
+
+
 class Kind(StrEnum):
     EVENT = "event"  # priced per event
     INVOLVEMENT = "involvement"  # priced per year of involvement
@@ -130,22 +137,29 @@ class InvalidCostBookError(ValueError):
 
 def load_cost_book(path: Path, *, database: UnitCostDatabase | None = None) -> CostBook:
     """The cost book in the file, or an error listing every problem by field and line."""
-    text = read_text(path)
+    return cost_book_from_text(read_text(path), path=path, folder=path.parent, database=database)
+
+
+def cost_book_from_text(
+    text: str, *, path: Path, folder: Path | None, database: UnitCostDatabase | None = None
+) -> CostBook:
+    """The cost book a file's text describes (`path`: where it comes from; `folder`: where a deflator series it
+    names lies, None for a book kept in the place, which cannot name one)."""
     try:
-        return cost_book_from_document(
-            read_document(path, text, what=WHAT), folder=path.parent, database=database
-        )
+        return cost_book_from_document(read_document(path, text, what=WHAT), folder=folder, database=database)
     except InvalidCostBookError as error:
         raise problems_error(path, text, error.problems, what="cost book") from error
 
 
 def cost_book_from_document(
-    document: Mapping[str, Any], *, folder: Path, database: UnitCostDatabase | None = None
+    document: Mapping[str, Any], *, folder: Path | None, database: UnitCostDatabase | None = None
 ) -> CostBook:
     try:
         entry = CostBookFile.model_validate(document)
     except ValidationError as error:
         raise InvalidCostBookError([problem_from_pydantic(detail) for detail in error.errors()]) from error
+    if entry.deflators is not None and folder is None:
+        raise InvalidCostBookError([NAMES_A_FILE])
     pricing = _Pricing(entry, folder, database or shipped_database())
     prices = [
         *pricing.prices(Kind.EVENT, "events", entry.events),
@@ -178,7 +192,7 @@ def _repeated(entry: CostBookFile) -> list[FieldProblem]:
 class _Pricing:
     """Turns a well-formed file's entries into prices in the base year, collecting problems."""
 
-    def __init__(self, entry: CostBookFile, folder: Path, database: UnitCostDatabase) -> None:
+    def __init__(self, entry: CostBookFile, folder: Path | None, database: UnitCostDatabase) -> None:
         self.entry, self.folder, self.database = entry, folder, database
         self.problems: list[FieldProblem] = []
         self._series: DeflatorSeries | None = None
@@ -238,7 +252,9 @@ class _Pricing:
     def _deflators(self) -> DeflatorSeries:
         if self._series is None:
             named = self.entry.deflators
-            self._series = read_series(self.folder / named) if named else shipped_deflators()
+            self._series = (
+                read_series(self.folder / named) if named and self.folder is not None else shipped_deflators()
+            )
         return self._series
 
     def _problem(self, path: tuple[str | int, ...], reason: str, fix: str) -> None:

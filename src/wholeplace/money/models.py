@@ -1,6 +1,6 @@
 """Tables of the money domain: investment cases, scenarios kept version by version (each version the scenario
 file's structure as JSON, with who saved it and when); the place's own unit costs beside the Unit Cost
-Database's; and pooled budgets, each loaded file kept as it was written."""
+Database's; pooled budgets and the cost book, each loaded file kept as it was written."""
 
 from __future__ import annotations
 
@@ -83,6 +83,19 @@ class PooledBudgetVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(NAME))
     financial_year: Mapped[str] = mapped_column(String(7))  # 2024/25
+    text: Mapped[str] = mapped_column(Text)  # the file, as it was loaded
+    file_name: Mapped[str] = mapped_column(String(NAME))
+    loaded_by: Mapped[str] = mapped_column(String(WHO))
+    loaded_at: Mapped[datetime]
+
+
+class CostBookVersion(Base):
+    """One load of the place's cost book, never changed once written: the latest is the book in use."""
+
+    __tablename__ = "cost_book_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(NAME))
     text: Mapped[str] = mapped_column(Text)  # the file, as it was loaded
     file_name: Mapped[str] = mapped_column(String(NAME))
     loaded_by: Mapped[str] = mapped_column(String(WHO))

@@ -14,15 +14,15 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from wholeplace.core.errors import IngestError, WholeplaceError
+from wholeplace.core.errors import WholeplaceError
 from wholeplace.money import presenting
 from wholeplace.money.scenario_views import EDITORS, READERS, error_lines
 from wholeplace.money.service import pooled_budgets
-from wholeplace.money.service.pooled_budgets import KeptPooledBudget
+from wholeplace.money.service.pooled_budgets import LONGEST_FILE, KeptPooledBudget
 from wholeplace.web.access import Viewer, allow
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now
 from wholeplace.web.templating import NavigationEntry, render
-from wholeplace.web.uploads import UPLOAD_INTERRUPTED, UploadRoute
+from wholeplace.web.uploads import UPLOAD_INTERRUPTED, UploadRoute, uploaded_text
 
 POOLED_BUDGETS = "/money/pooled-budgets"
 NAVIGATION = [NavigationEntry("Pooled budgets", POOLED_BUDGETS, frozenset(READERS))]
@@ -84,22 +84,18 @@ def _uploaded(request: Request, db: Db, now: datetime, by: str, data: FormData) 
         return _upload_page(request, errors=["Choose a pooled budget's file (YAML) to upload"])
     try:
         with db.begin_nested():
-            kept = pooled_budgets.load(db, text=_text(uploaded), file_name=uploaded.filename, by=by, at=now)
+            kept = pooled_budgets.load(
+                db,
+                text=uploaded_text(uploaded, largest=LONGEST_FILE),
+                file_name=uploaded.filename,
+                by=by,
+                at=now,
+            )
     except WholeplaceError as error:
         return _upload_page(request, errors=error_lines(error))
     finally:
         uploaded.file.close()
     return RedirectResponse(f"{POOLED_BUDGETS}/{kept.version.id}?loaded=1", status_code=303)
-
-
-def _text(uploaded: UploadFile) -> str:
-    content = uploaded.file.read(pooled_budgets.LONGEST_FILE + 1)
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            "The file is not UTF-8 text.", file=uploaded.filename or "", fix="Save it as UTF-8."
-        ) from error
 
 
 def _upload_page(request: Request, *, errors: list[str]) -> Response:

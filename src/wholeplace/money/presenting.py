@@ -14,6 +14,7 @@ import altair as alt
 from wholeplace.money import monte_carlo, sensitivity
 from wholeplace.money.cba import Appraisal, Appraised, BenefitType, FlatRate, Input, appraise
 from wholeplace.money.deflators import financial_year_label
+from wholeplace.money.duplication import Duplication
 from wholeplace.money.pooled import Position
 from wholeplace.money.scenario import Scenario
 from wholeplace.money.unit_costs import UnitCost
@@ -364,6 +365,29 @@ def pooled_budget_chart(where: Position, *, width: Width = "container") -> dict[
         "year (red tick).",
         width=width,
         height=max(120, 48 * len(rows)),
+    )
+
+
+def duplication_chart(found: Duplication, *, width: Width = "container") -> dict[str, Any]:
+    """The cost per household by how many agencies work with it, for the bands shown."""
+    rows = [
+        {"agencies": band.agencies, "pounds": band.mean_cost}
+        for band in found.bands
+        if band.mean_cost is not None
+    ]
+    bars = (
+        alt.Chart(alt.InlineData(values=rows))
+        .mark_bar(color="#1d70b8")
+        .encode(
+            x=alt.X("agencies:O", title="Agencies working with the household", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("pounds:Q", title="£ a household in the year"),
+        )
+    )
+    return _spec(
+        bars,
+        description="Bar chart of the cost a household by how many agencies work with it.",
+        width=width,
+        height=260,
     )
 
 

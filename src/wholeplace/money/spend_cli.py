@@ -13,16 +13,18 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from wholeplace.core import service as core
 from wholeplace.core.db import transaction as in_transaction
-from wholeplace.core.errors import InvalidInputError
+from wholeplace.core.errors import InvalidInputError, NotFoundError
 from wholeplace.core.runtime import Runtime
 from wholeplace.money import fdp, spend
 from wholeplace.money.cost_book import CostBook, load_cost_book
 from wholeplace.money.deflators import financial_year_label
 from wholeplace.money.duplication import SMALLEST_SHOWN, Duplication
 from wholeplace.money.service import duplication as duplication_service
+from wholeplace.money.yaml_fields import read_text
 from wholeplace.sources.cli import command_user
 from wholeplace.sources.lake import Lake
 
@@ -150,17 +152,21 @@ def import_fdp(
 
 @spend_app.command("duplication")
 def duplication_command(
-    cost_book: Annotated[
-        Path, typer.Argument(help="The cost book (YAML) pricing events and involvements; see docs/money.md.")
-    ],
     year: Annotated[str, typer.Option(help="The financial year, such as 2025-26.")],
+    cost_book: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A cost book (YAML) pricing events and involvements (default: the place's own).",
+            dir_okay=False,
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """What the households many agencies work with cost all the agencies together in a year, and the services
     most often working with the same households: aggregate figures, small numbers suppressed."""
-    book = load_cost_book(cost_book)
     runtime = Runtime.upgraded()
     with runtime.sessions() as db:
+        book = load_cost_book(cost_book) if cost_book else _place_cost_book(db)
         found = duplication_service.measure(db, _lake(runtime), book, year=year)
     if as_json:
         typer.echo(json.dumps(_duplication_as_json(found, book), indent=2))
@@ -170,6 +176,33 @@ def duplication_command(
     console.print(_pairs_table(found))
     for unpriced in found.unpriced:
         console.print(f"Not costed: {unpriced.count:,} {unpriced.kind}s of type {unpriced.type}.")
+
+
+@spend_app.command("load-cost-book")
+def load_cost_book_command(
+    cost_book: Annotated[
+        Path, typer.Argument(help="The cost book (YAML); see docs/money.md.", dir_okay=False)
+    ],
+) -> None:
+    """Check a cost book and keep it as the place's: the prices the Duplication page and command use."""
+    text = read_text(cost_book)
+    runtime = Runtime.upgraded()
+    with in_transaction(runtime.sessions) as db:
+        duplication_service.load_book(
+            db, text=text, file_name=cost_book.name, by=command_user(), at=runtime.clock()
+        )
+        book = duplication_service.current_book(db)
+    typer.echo(f"The place's cost book is {book[1].name if book else cost_book.name}.")
+
+
+def _place_cost_book(db: Session) -> CostBook:
+    kept = duplication_service.current_book(db)
+    if kept is None:
+        raise NotFoundError(
+            "The place has no cost book yet.",
+            fix="Name a cost book file, or keep one with: wholeplace spend load-cost-book FILE",
+        )
+    return kept[1]
 
 
 def _duplication_as_json(found: Duplication, book: CostBook) -> dict[str, Any]:

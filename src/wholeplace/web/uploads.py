@@ -16,6 +16,8 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 
+from wholeplace.core.errors import IngestError
+
 UPLOADS = "uploads"  # the folder of the data directory that uploads pass through
 COPY_BLOCK = 1 << 20
 LONGEST_FILE_NAME = 200
@@ -54,6 +56,19 @@ def saved_upload(uploaded: UploadFile, data_dir: Path) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def uploaded_text(uploaded: UploadFile, *, largest: int) -> str:
+    """An uploaded text file's content, refused when it is longer than `largest` bytes or not UTF-8."""
+    content = uploaded.file.read(largest + 1)
+    if len(content) > largest:
+        raise IngestError(f"The file is larger than {largest:,} bytes.", file=uploaded.filename or "")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise IngestError(
+            "The file is not UTF-8 text.", file=uploaded.filename or "", fix="Save it as UTF-8."
+        ) from error
 
 
 def safe_file_name(name: str) -> str:
