@@ -11,18 +11,17 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from wholeplace.core.errors import WholeplaceError
 from wholeplace.money import presenting
-from wholeplace.money.scenario_views import EDITORS, READERS, error_lines
+from wholeplace.money.scenario_views import EDITORS, READERS
 from wholeplace.money.service import pooled_budgets
 from wholeplace.money.service.pooled_budgets import LONGEST_FILE, KeptPooledBudget
 from wholeplace.web.access import Viewer, allow
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now
 from wholeplace.web.templating import NavigationEntry, render
-from wholeplace.web.uploads import UPLOAD_INTERRUPTED, UploadRoute, uploaded_text
+from wholeplace.web.uploads import Refused, UploadRoute, load_upload
 
 POOLED_BUDGETS = "/money/pooled-budgets"
 NAVIGATION = [NavigationEntry("Pooled budgets", POOLED_BUDGETS, frozenset(READERS))]
@@ -77,24 +76,15 @@ router.add_api_route(
 
 
 def _uploaded(request: Request, db: Db, now: datetime, by: str, data: FormData) -> Response:
-    if "file" not in data:
-        return _upload_page(request, errors=[UPLOAD_INTERRUPTED])
-    uploaded = data["file"]
-    if not isinstance(uploaded, UploadFile) or not uploaded.filename:
-        return _upload_page(request, errors=["Choose a pooled budget's file (YAML) to upload"])
-    try:
+    def keep(name: str, text: str) -> KeptPooledBudget:
         with db.begin_nested():
-            kept = pooled_budgets.load(
-                db,
-                text=uploaded_text(uploaded, largest=LONGEST_FILE),
-                file_name=uploaded.filename,
-                by=by,
-                at=now,
-            )
-    except WholeplaceError as error:
-        return _upload_page(request, errors=error_lines(error))
-    finally:
-        uploaded.file.close()
+            return pooled_budgets.load(db, text=text, file_name=name, by=by, at=now)
+
+    kept = load_upload(
+        data, choose="Choose a pooled budget's file (YAML) to upload", largest=LONGEST_FILE, load=keep
+    )
+    if isinstance(kept, Refused):
+        return _upload_page(request, errors=kept.lines)
     return RedirectResponse(f"{POOLED_BUDGETS}/{kept.version.id}?loaded=1", status_code=303)
 
 

@@ -25,7 +25,7 @@ from starlette.requests import Request
 
 from wholeplace.core import geography
 from wholeplace.core import service as core
-from wholeplace.core.errors import IngestError, InvalidInputError, WholeplaceError
+from wholeplace.core.errors import InvalidInputError, WholeplaceError
 from wholeplace.core.roles import Role
 from wholeplace.money import presenting, report
 from wholeplace.money.cba import BenefitType, CostType, appraise, compare
@@ -40,7 +40,7 @@ from wholeplace.web.access import Viewer, allow
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now
 from wholeplace.web.requests import field as form_field
 from wholeplace.web.templating import NavigationEntry, render
-from wholeplace.web.uploads import UPLOAD_INTERRUPTED, UploadRoute
+from wholeplace.web.uploads import UPLOAD_INTERRUPTED, UploadRoute, error_lines, uploaded_text
 
 SCENARIOS = "/money/scenarios"
 UNIT_COSTS = "/money/unit-costs"
@@ -658,7 +658,7 @@ def _uploaded(
     if not isinstance(uploaded, UploadFile) or not uploaded.filename:
         return _upload_page(request, scenario=scenario, errors=["Choose a scenario file (YAML) to upload"])
     try:
-        text = _uploaded_text(uploaded)
+        text = uploaded_text(uploaded, largest=LONGEST_FILE)
         fields = scenarios.read_file(db, text, name=uploaded.filename)
         with db.begin_nested():
             version = scenarios.save(
@@ -679,30 +679,6 @@ def _uploaded(
     finally:
         uploaded.file.close()
     return RedirectResponse(f"{SCENARIOS}/{version.scenario_id}?saved={version.version}", status_code=303)
-
-
-def _uploaded_text(uploaded: UploadFile) -> str:
-    content = uploaded.file.read(LONGEST_FILE + 1)
-    if len(content) > LONGEST_FILE:
-        raise IngestError(
-            "The file is larger than a scenario file can be (1 MB).", file=uploaded.filename or ""
-        )
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            "The file is not UTF-8 text.", file=uploaded.filename or "", fix="Save it as UTF-8."
-        ) from error
-
-
-def error_lines(error: WholeplaceError) -> list[str]:
-    """An error's message a line for each problem, as the error summary lists them."""
-    lines = [line.strip() for line in str(error.problem).splitlines() if line.strip()]
-    where = error.where if isinstance(error, IngestError) else ""
-    if where and lines:
-        lines[0] = f"{where}: {lines[0]}"
-    fixes = [line.strip() for line in error.fix.splitlines() if line.strip() and "the command" not in line]
-    return [*lines, *fixes]
 
 
 def _upload_page(

@@ -8,21 +8,24 @@ import shutil
 import tempfile
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.routing import APIRoute
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 
-from wholeplace.core.errors import IngestError
+from wholeplace.core.errors import IngestError, WholeplaceError
 
 UPLOADS = "uploads"  # the folder of the data directory that uploads pass through
 COPY_BLOCK = 1 << 20
 LONGEST_FILE_NAME = 200
 UPLOAD_INTERRUPTED = "The upload did not finish, so nothing was loaded. Check your connection, choose the file again and upload it."
 UNSAFE_IN_FILE_NAME = re.compile(r"[^\w .()-]+")
+
+Loaded = TypeVar("Loaded")
 
 
 class UploadRoute(APIRoute):
@@ -56,6 +59,41 @@ def saved_upload(uploaded: UploadFile, data_dir: Path) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An upload that was not loaded: the lines its error summary lists."""
+
+    lines: list[str]
+
+
+def load_upload(
+    data: FormData, *, choose: str, largest: int, load: Callable[[str, str], Loaded]
+) -> Loaded | Refused:
+    """The form's uploaded text file given to `load` (its name and text), or why it was not: no file came (`choose`
+    asks for one), it is too large or not UTF-8, or `load` refused it."""
+    if "file" not in data:
+        return Refused([UPLOAD_INTERRUPTED])
+    uploaded = data["file"]
+    if not isinstance(uploaded, UploadFile) or not uploaded.filename:
+        return Refused([choose])
+    try:
+        return load(uploaded.filename, uploaded_text(uploaded, largest=largest))
+    except WholeplaceError as error:
+        return Refused(error_lines(error))
+    finally:
+        uploaded.file.close()
+
+
+def error_lines(error: WholeplaceError) -> list[str]:
+    """An error's message a line for each problem, as the error summary lists them."""
+    lines = [line.strip() for line in str(error.problem).splitlines() if line.strip()]
+    where = error.where if isinstance(error, IngestError) else ""
+    if where and lines:
+        lines[0] = f"{where}: {lines[0]}"
+    fixes = [line.strip() for line in error.fix.splitlines() if line.strip() and "the command" not in line]
+    return [*lines, *fixes]
 
 
 def uploaded_text(uploaded: UploadFile, *, largest: int) -> str:
