@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import DateTime, Engine, column, inspect, select, table
 
+from tests.coordination.test_alerts import POLICE_MAPPING
 from tests.support import factories
 from tests.support.factories import MOMENT
 from wholeplace.app import create_app  # noqa: F401 - gathers every domain's tables
@@ -25,16 +26,6 @@ from wholeplace.core.roles import Sector
 from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
 from wholeplace.sources.mapping import parse_mapping
-
-POLICE_MAPPING = """\
-source: police
-agency: Testford Police
-entity: person
-format: {type: csv}
-record_id: ref
-columns:
-  given_name: forenames
-"""
 
 
 def test_migrations_build_exactly_the_models(engine: Engine) -> None:

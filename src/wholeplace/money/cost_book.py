@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wholeplace.core.errors import InvalidInputError
-from wholeplace.money.deflators import DeflatorSeries, financial_year_label, parse_financial_year, read_series
+from wholeplace.money.deflators import DeflatorSeries, financial_year_label, read_series
 from wholeplace.money.deflators import shipped_series as shipped_deflators
 from wholeplace.money.unit_costs import (
     ATTRIBUTION,
@@ -30,6 +30,7 @@ from wholeplace.money.unit_costs import (
 )
 from wholeplace.money.yaml_fields import (
     FieldProblem,
+    FinancialYear,
     problem_from_pydantic,
     problems_error,
     read_document,
@@ -60,13 +61,6 @@ class Kind(StrEnum):
     INVOLVEMENT = "involvement"  # priced per year of involvement
 
 
-def _financial_year(value: object) -> int:
-    if not isinstance(value, str):
-        raise ValueError("must be a financial year such as 2013-14")
-    return parse_financial_year(value)
-
-
-FinancialYear = Annotated[int, PlainValidator(_financial_year)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 

@@ -28,7 +28,7 @@ from wholeplace.money.cba import (
     Input,
     Outcome,
 )
-from wholeplace.money.deflators import DeflatorSeries, financial_year_label, parse_financial_year, read_series
+from wholeplace.money.deflators import DeflatorSeries, financial_year_label, read_series
 from wholeplace.money.deflators import shipped_series as shipped_deflators
 from wholeplace.money.monte_carlo import Distribution, Shape
 from wholeplace.money.optimism_bias import DEFAULT as DEFAULT_OPTIMISM_BIAS
@@ -43,6 +43,7 @@ from wholeplace.money.unit_costs import (
 )
 from wholeplace.money.yaml_fields import (
     FieldProblem,
+    FinancialYear,
     problem_from_pydantic,
     problems_error,
     read_document,
@@ -111,10 +112,6 @@ def _discounting(value: object) -> Discounting:
     raise ValueError("must be green_book, or a flat rate such as {rate: 0.035}")
 
 
-def _financial_year(value: object) -> int:
-    return parse_financial_year(str(value))
-
-
 Amount = Annotated[Quantity, PlainValidator(lambda value: _quantity(value, share=False))]
 Share = Annotated[Quantity, PlainValidator(lambda value: _quantity(value, share=True))]
 Grade = Annotated[int, PlainValidator(_grade)]
@@ -158,7 +155,7 @@ class LocalUnitCostEntry(_Entry):
     agency: Text
     unit: Text
     value: Annotated[float, Field(ge=0)]
-    price_year: Annotated[int, PlainValidator(_financial_year)]
+    price_year: FinancialYear
     source: Text
     flag: Flag
 

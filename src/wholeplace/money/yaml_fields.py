@@ -6,11 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import PlainValidator
 
 from wholeplace.core.errors import IngestError
+from wholeplace.money.deflators import parse_financial_year
+
+# A financial year as the files write it ("2013-14", "2013/14"), read as the calendar year it starts in.
+FinancialYear = Annotated[int, PlainValidator(lambda value: parse_financial_year(str(value)))]
 
 
 @dataclass(frozen=True)
