@@ -32,14 +32,14 @@ def test_demo_builds_in_the_configured_database_and_later_commands_see_it(
     assert built.returncode == 0, built.stderr
     assert "riverford-demo" in built.stdout
     assert (tmp_path / "demo-place" / "truth" / "records.csv").exists()
-    assert "Outcomes framework: 5 results and 9 measures" in built.stdout
+    assert "Outcomes framework: 5 results and 9 measures, 2 partnerships" in built.stdout
     listed = _run(["users", "list"], data_dir=tmp_path, database_url=empty_database_url)
     assert "governance" in listed.stdout
     again = _run(
         ["demo", "--no-serve", "--residents", "1000"], data_dir=tmp_path, database_url=empty_database_url
     )
     assert again.returncode == 0, again.stderr
-    assert "Outcomes framework: 5 results and 9 measures" in again.stdout
+    assert "Outcomes framework: 5 results and 9 measures, 2 partnerships" in again.stdout
     assert "Investment cases: 2." in again.stdout
 
 

@@ -19,7 +19,7 @@ from wholeplace.governance import resident_views as governance_resident_views
 from wholeplace.governance import views as governance_views
 from wholeplace.governance.gate import access_decision_gate
 from wholeplace.identity import views as identity_views
-from wholeplace.money import duplication_views, pooled_views, scenario_views
+from wholeplace.money import cracks_views, duplication_views, pooled_views, scenario_views
 from wholeplace.money import views as money_views
 from wholeplace.outcomes import models as outcomes_models  # noqa: F401 - its tables, until it has pages
 from wholeplace.outcomes.views import definitions as outcome_definition_views
@@ -68,6 +68,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             scenario_views.router,
             pooled_views.router,
             duplication_views.router,
+            cracks_views.router,
         ],
         api=[core_api.router, sources_api.router],
         template_dirs=DOMAIN_TEMPLATES,

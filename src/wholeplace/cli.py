@@ -20,6 +20,7 @@ from wholeplace.governance.agreements_cli import agreements_app
 from wholeplace.governance.cli import audit_app
 from wholeplace.identity.cli import link_app
 from wholeplace.money.cli import cba_app
+from wholeplace.money.cracks_cli import cracks_command
 from wholeplace.money.pooled_cli import pool_app
 from wholeplace.money.spend_cli import spend_app
 from wholeplace.outcomes.cli import outcomes_app
@@ -44,6 +45,7 @@ app.add_typer(agreements_app, name="agreements")
 app.add_typer(coordination_app, name="coordination")
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(cba_app, name="cba")
+spend_app.command("cracks")(cracks_command)
 app.add_typer(spend_app, name="spend")
 app.add_typer(pool_app, name="pool")
 app.command("demo")(demo)

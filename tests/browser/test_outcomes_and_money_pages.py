@@ -1,6 +1,7 @@
 """The outcomes framework and the money pages of the demo place in Chromium: a programme manager reads the place's
-scorecard, a measure's XmR chart and the scorecard's downloads, turns the absence curve with a new review and adds
-a result and an indicator; an analyst changes a definition and computes it; a finance lead follows Total Place down
+scorecard, a measure's XmR chart and the scorecard's downloads, reads the children and families partnership's
+scorecard and its download and opens its form, turns the absence curve with a new review and adds a result and an
+indicator; an analyst changes a definition and computes it; a finance lead follows Total Place down
 to the spend lines, builds an investment case with its board report, and reads the pooled budget and loads a new
 forecast for it, and reads what the households many agencies work with cost them. axe-core runs on every page
 reached.
@@ -22,7 +23,7 @@ from playwright.sync_api import Download, Locator, Page, expect
 
 from tests.browser.conftest import check_page
 from tests.browser.test_team_around_the_household import sign_in
-from wholeplace.demo.outcomes import RESULTS
+from wholeplace.demo.outcomes import PARTNERSHIPS, PROGRAMMES, RESULTS
 
 pytestmark = pytest.mark.browser
 
@@ -102,6 +103,56 @@ def test_a_programme_manager_reads_the_scorecard_a_measure_and_the_downloads(pag
     assert counted, "the chart's sentence says how many values it draws"
     expect(points.locator("tbody tr")).to_have_count(int(counted.group(1)))
     check_page(page, "outcomes-measure")
+
+
+def test_a_programme_manager_reads_a_partnership_s_scorecard_and_opens_its_form(page: Page) -> None:
+    children = PARTNERSHIPS[0]
+    owned = [
+        indicator.title
+        for result in RESULTS
+        if result.title in children.results
+        for indicator in result.indicators
+    ]
+    overseen = [
+        measure.title
+        for programme in PROGRAMMES
+        if programme.name in children.programmes
+        for measure in programme.measures
+    ]
+    sign_in(page, PROGRAMME_MANAGER)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Outcomes framework").click()
+    page.get_by_role("link", name="Partnerships", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Partnerships")
+    listed = page.get_by_role("table", name="The place's partnerships")
+    expect(listed.locator("tbody tr")).to_have_count(len(PARTNERSHIPS))
+    expect(listed.get_by_role("row", name=re.compile(f"^{children.name}"))).to_contain_text("Owen Davies")
+    check_page(page, "outcomes-partnerships")
+
+    listed.get_by_role("link", name=re.compile(f"^{children.name}")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(children.name)
+    for title in (*owned, *overseen):
+        expect(tile(page, title)).to_be_visible()
+    expect(page.locator(".govuk-summary-card")).to_have_count(len(owned) + len(overseen))
+    for title in children.results:
+        expect(page.get_by_role("heading", name=title, level=3)).to_be_visible()
+    check_page(page, "outcomes-partnership-scorecard")
+    titles = [one.strip() for one in page.locator(".govuk-summary-card__title").all_inner_texts()]
+    as_csv = downloaded(page, page.get_by_role("link", name="CSV", exact=True))
+    assert as_csv.suggested_filename.startswith("scorecard-riverford-children-and-families-partnership-")
+    rows = list(csv.DictReader(io.StringIO(Path(as_csv.path()).read_text(encoding="utf-8-sig"))))
+    assert [row["Measure"] for row in rows] == titles
+
+    tile(page, owned[0]).get_by_role("link", name=re.compile(r"^Chart and values")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(owned[0])
+    page.go_back()
+    page.get_by_role("link", name=re.compile(r"^Change the partnership")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change the partnership")
+    expect(page.get_by_label("Name", exact=True)).to_have_value(children.name)
+    check_page(page, "outcomes-partnership-form")
+    page.get_by_label("Name", exact=True).fill("")
+    page.get_by_role("button", name="Save the partnership").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the partnership's name")
+    check_page(page, "outcomes-partnership-form-refused")
 
 
 def test_the_absence_curve_is_reviewed_again(team_page: Page) -> None:
@@ -404,3 +455,27 @@ def test_a_finance_lead_reads_what_the_households_many_agencies_work_with_cost(p
     expect(page.get_by_role("heading", level=1)).to_have_text("The cost book")
     expect(page.get_by_role("table", name="Each price, with where it comes from")).to_contain_text("CR2.0.3")
     check_page(page, "money-cost-book")
+
+
+def test_a_finance_lead_sees_what_follows_a_domestic_abuse_incident_in_every_agency(page: Page) -> None:
+    sign_in(page, FINANCE_LEAD)
+    page.goto("/money/duplication")
+    page.get_by_role("link", name="cracks in the jigsaw").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cracks in the jigsaw")
+    check_page(page, "money-cracks-unasked")
+
+    page.get_by_label("The event that opens the window").select_option(
+        label="Vale Police: domestic abuse incident"
+    )
+    page.get_by_label("How long after it").select_option("12")
+    page.get_by_label("Events in").select_option("2024-25")
+    page.get_by_role("button", name="Show what followed").click()
+
+    expect(page.get_by_role("heading", level=2)).to_contain_text(["Vale Police: domestic abuse incident"])
+    expect(page.locator("#cracks-chart svg")).to_be_visible()
+    agencies = page.get_by_role("table", name=re.compile(r"^What each agency bore"))
+    police = agencies.locator("tbody tr", has_text="Vale Police").locator("td")
+    # Incidents follow incidents: the people who had one cost the police more after it than people like them.
+    assert pounds(police.nth(0).inner_text()) > pounds(police.nth(1).inner_text())
+    expect(page.get_by_text("This describes what followed the event, not what it caused.")).to_be_visible()
+    check_page(page, "money-cracks")

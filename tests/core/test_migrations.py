@@ -7,6 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import DateTime, Engine, column, inspect, select, table
 
 from tests.coordination.test_alerts import POLICE_MAPPING
+from tests.outcomes import factories as outcomes
 from tests.support import factories
 from tests.support.factories import MOMENT
 from wholeplace.app import create_app  # noqa: F401 - gathers every domain's tables
@@ -23,6 +24,8 @@ from wholeplace.core.db import (
 )
 from wholeplace.core.models import Base
 from wholeplace.core.roles import Sector
+from wholeplace.outcomes.models import Result
+from wholeplace.outcomes.service import partnerships
 from wholeplace.sources import service as sources
 from wholeplace.sources.lake import Lake
 from wholeplace.sources.mapping import parse_mapping
@@ -78,4 +81,32 @@ def test_the_alert_scanner_keeps_the_batches_it_had_read_across_0010_both_ways(
     with transaction(session_factory(engine)) as db:
         # The batch loaded after the scan is still news.
         assert set(db.scalars(select(AlertScannedBatch.batch_id))) == {read} != {arrived}
+    engine.dispose()
+
+
+def test_0013_adds_the_partnerships_and_takes_them_away_leaving_the_framework(
+    empty_database_url: str,
+) -> None:
+    engine = make_engine(empty_database_url)
+    upgrade(engine)
+    tables = {
+        "outcomes_partnership",
+        "outcomes_partnership_member",
+        "outcomes_partnership_result",
+        "outcomes_partnership_programme",
+    }
+    assert tables <= set(inspect(engine).get_table_names())
+    with transaction(session_factory(engine)) as db:
+        result = outcomes.result(db)
+        outcomes.partnership(db, result_ids=[result.id], programme_ids=[outcomes.programme(db).id])
+
+    command.downgrade(alembic_config(engine), "0012")
+    assert not tables & set(inspect(engine).get_table_names())
+    with transaction(session_factory(engine)) as db:
+        assert db.scalars(select(Result.title)).all() == [result.title]
+
+    upgrade(engine)
+    with transaction(session_factory(engine)) as db:
+        assert partnerships.partnerships(db) == []
+        assert partnerships.partnerships_of_result(db, result.id) == []
     engine.dispose()

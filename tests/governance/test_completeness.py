@@ -187,6 +187,14 @@ SHOWS_NO_ONE_ELSE_S_DATA = {
     "GET /outcomes/programmes/{programme_id}/scorecard": "aggregate values of a programme's measures",
     "GET /outcomes/programmes/{programme_id}/scorecard.csv": "as above, downloaded",
     "GET /outcomes/programmes/{programme_id}/scorecard.xlsx": "as above, downloaded",
+    "GET /outcomes/partnerships": "the partnerships: names, chairs, member agencies and counts, no person's data",
+    "GET /outcomes/partnerships/new": "building the framework",
+    "POST /outcomes/partnerships/new": "building the framework",
+    "GET /outcomes/partnerships/{partnership_id}/change": "building the framework",
+    "POST /outcomes/partnerships/{partnership_id}/change": "building the framework",
+    "GET /outcomes/partnerships/{partnership_id}/scorecard": "aggregate values of a partnership's results and programmes",
+    "GET /outcomes/partnerships/{partnership_id}/scorecard.csv": "as above, downloaded",
+    "GET /outcomes/partnerships/{partnership_id}/scorecard.xlsx": "as above, downloaded",
     "GET /outcomes/measures/{measure_id}": "a measure's aggregate values by period and neighbourhood",
     "GET /outcomes/measures/{measure_id}/values.csv": "as above, downloaded",
     "GET /outcomes/measures/{measure_id}/values.xlsx": "as above, downloaded",
@@ -232,6 +240,8 @@ SHOWS_NO_ONE_ELSE_S_DATA = {
     "GET /money/duplication/cost-book/file": "the place's cost book, downloaded",
     "GET /money/duplication/cost-book/upload": "loading a cost book",
     "POST /money/duplication/cost-book/upload": "loading a cost book",
+    "GET /money/cracks": "what follows one agency's event, people counted beside a matched comparison group: "
+    "aggregates, small numbers suppressed, no person shown",
 }
 
 

@@ -69,7 +69,7 @@ def test_the_demo_book_prices_every_type_it_names(tmp_path: Path) -> None:
     book = load_cost_book(write_cost_book(tmp_path))
 
     assert book.base_year == "2013-14"
-    assert len(book.prices) == 11
+    assert len(book.prices) == 15
     assert all(price.amount > 0 for price in book.prices)
 
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from tests.test_cli import _run
+from wholeplace.money.cracks import SMALLEST_SHOWN as CRACKS_SMALLEST
 from wholeplace.money.duplication import SMALLEST_SHOWN
 
 
@@ -37,12 +38,59 @@ def test_the_demo_place_s_duplication_and_pooled_budget(empty_database_url: str,
     # The demo's book leaves tenancies unpriced: they are counted, not costed.
     assert "tenancy" in {one["type"] for one in found["unpriced"]}
 
+    _check_cracks(tmp_path, empty_database_url)
+
     pool = _run(
         ["pool", "show", str(money / "early-help-pooled-fund.yaml"), "--json"],
         data_dir=tmp_path,
         database_url=empty_database_url,
     )
     assert json.loads(pool.stdout)["balance"] == 79000.0
+
+
+LABELS = {"label", "kind", "type", "agency"}
+
+
+def _check_cracks(data_dir: Path, database_url: str) -> None:
+    """What follows a domestic-abuse incident in the demo: the cohort's rows sum to all agencies, small rows hidden."""
+    said = _run(
+        ["spend", "cracks", "--agency", "Vale Police", "--event", "domestic_abuse_incident", "--json"],
+        data_dir=data_dir,
+        database_url=database_url,
+    )
+
+    assert said.returncode == 0, said.stderr
+    found = json.loads(said.stdout)
+    assert found["shown"] and found["trigger"]["months"] == 12 and found["as_of"] <= "2026-03-31"
+    assert found["cohort"] >= CRACKS_SMALLEST and found["comparison"] >= found["cohort"]
+    shown = [row for row in found["by_agency"] if row["cohort_rate"] is not None]
+    assert all(row["cohort_with_cost"] >= CRACKS_SMALLEST for row in shown)
+    every = found["all_agencies"]
+    if every["excess"] is not None and len(shown) == len(found["by_agency"]):
+        assert abs(sum(row["excess"] for row in shown) - every["excess"]) < 0.01 * len(shown)
+    others = found["other_agencies"]  # at 1,000 residents, the one row with enough people
+    assert others["cohort_with_cost"] >= CRACKS_SMALLEST
+    assert abs(others["excess"] - others["difference"] * found["person_years"]) < 1.0
+    hidden = [row for row in found["by_agency"] + found["by_type"] if row["cohort_rate"] is None]
+    assert all(value is None for row in hidden for key, value in row.items() if key not in LABELS)
+    assert "Descriptive only" not in said.stdout  # the caveat is for people, not machines
+
+    told = _run(
+        [
+            "spend",
+            "cracks",
+            "--agency",
+            "Vale Police",
+            "--event",
+            "domestic_abuse_incident",
+            "--to",
+            "31/03/2025",
+        ],
+        data_dir=data_dir,
+        database_url=database_url,
+    )
+    assert told.returncode == 1 and "'31/03/2025' is not a date." in told.stderr
+    assert "Traceback" not in told.stderr + told.stdout
 
 
 def test_duplication_before_any_linking_says_to_link_first(empty_database_url: str, tmp_path: Path) -> None:

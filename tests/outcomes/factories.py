@@ -1,4 +1,5 @@
-"""One-line builders of the outcomes framework for tests: a result, an indicator, a programme, a measure."""
+"""One-line builders of the outcomes framework for tests: a result, an indicator, a programme, a measure, a
+partnership."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from sqlalchemy.orm import Session
 from tests.support import factories
 from tests.support.factories import MOMENT
 from wholeplace.core.models import Agency, User
-from wholeplace.outcomes.models import Measure, Programme, Result
-from wholeplace.outcomes.schemas import Accountability, MeasureKind
-from wholeplace.outcomes.service import framework
+from wholeplace.outcomes.models import Measure, Partnership, Programme, Result
+from wholeplace.outcomes.schemas import Accountability, MeasureKind, PartnershipTerms
+from wholeplace.outcomes.service import framework, partnerships
 from wholeplace.outcomes.spc import Polarity
 
 _numbers = itertools.count(1)
@@ -89,6 +90,23 @@ def measure(
         by="lead",
         at=MOMENT,
     )
+
+
+def terms(db: Session, **overrides: Any) -> PartnershipTerms:
+    """Valid terms of a partnership: a new chair and one new member agency, no results or programmes."""
+    return replace(
+        PartnershipTerms(
+            name=f"Testford Community Safety Partnership {next(_numbers)}",
+            purpose="Keep residents safe at home.",
+            chair=owner(db).username,
+            member_ids=[factories.agency(db).id],
+        ),
+        **overrides,
+    )
+
+
+def partnership(db: Session, **overrides: Any) -> Partnership:
+    return partnerships.add_partnership(db, terms=terms(db, **overrides), by="lead", at=MOMENT)
 
 
 def values_csv(folder: Path, rows: list[tuple[str, str]] | str, name: str = "values.csv") -> Path:

@@ -122,8 +122,11 @@ def test_values_for_the_place_and_each_neighbourhood_are_recorded_under_the_curr
     ]
     codes = [one.code for one in geography.neighbourhoods(db)]
     by_neighbourhood = [values.series(db, measure_id=measure.id, neighbourhood=code).points for code in codes]
-    assert all(len(points) == 1 for points in by_neighbourhood)
-    assert done.summary is not None and done.summary.added == 1 + len(codes)
+    # A neighbourhood with too few persistently absent pupils to show is withheld (see test_small_numbers).
+    assert all(len(points) <= 1 for points in by_neighbourhood)
+    shown = sum(len(points) for points in by_neighbourhood)
+    assert shown > 0
+    assert done.summary is not None and done.summary.added == 1 + shown
     assert "added" in done.line()
 
 

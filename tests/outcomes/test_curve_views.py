@@ -20,7 +20,7 @@ from tests.support.factories import MOMENT
 from tests.support.web import post_form, sign_in
 from wholeplace.core.roles import Role
 from wholeplace.outcomes.models import Measure
-from wholeplace.outcomes.schemas import Action, Baseline, Cost, Idea, Partner
+from wholeplace.outcomes.schemas import Action, ActionStatus, Baseline, Cost, Idea, Partner
 from wholeplace.outcomes.service import curves
 
 TODAY = MOMENT.date()
@@ -31,7 +31,14 @@ def _curve(measure: Measure) -> str:
     return f"/outcomes/measures/{measure.id}/curve"
 
 
-def _review(db: Session, measure: Measure, on: date, story: str, due: date | None) -> None:
+def _review(
+    db: Session,
+    measure: Measure,
+    on: date,
+    story: str,
+    due: date | None,
+    status: ActionStatus = ActionStatus.NOT_STARTED,
+) -> None:
     curves.review_curve(
         db,
         measure_id=measure.id,
@@ -39,7 +46,7 @@ def _review(db: Session, measure: Measure, on: date, story: str, due: date | Non
         story=story,
         partners=[Partner("Riverford Schools", "attendance officers")],
         what_works=[Idea("Walking buses run by parents", Cost.NO_COST)],
-        actions=[Action("Ask the council to restore the route", "Jo", due)],
+        actions=[Action("Ask the council to restore the route", "Jo", due, status)],
         by="lead",
         at=MOMENT,
     )
@@ -66,11 +73,13 @@ def _form(**boxes: str) -> dict[str, str | list[str]]:
         "action-1-due-day": "31",
         "action-1-due-month": "1",
         "action-1-due-year": "2027",
+        "action-1-status": "under_way",
         "action-2-action": "",
         "action-2-who": "",
         "action-2-due-day": "",
         "action-2-due-month": "",
         "action-2-due-year": "",
+        "action-2-status": "not_started",
     }
     return sent | boxes
 
@@ -116,9 +125,18 @@ def test_the_latest_review_is_shown_whole_and_the_earlier_ones_by_date(
     assert "The story behind the curve The route is back." in latest
     assert "Riverford Schools attendance officers" in latest
     assert "Walking buses run by parents No cost" in latest
-    assert "Ask the council to restore the route Jo 1 November 2026 Overdue" in latest
+    assert "Ask the council to restore the route Jo 1 November 2026 Not started, overdue" in latest
     assert "Review of 2 August 2026 by lead" in text[text.index("Earlier reviews") :]
     assert "The route was cut." in text
+
+
+def test_an_action_done_or_dropped_is_never_overdue(client: TestClient, db: Session) -> None:
+    indicator = make.indicator(db)
+    _review(db, indicator, TODAY, "The route is back.", TODAY - timedelta(days=1), ActionStatus.DONE)
+    signed_in(client, db)
+    text = page_text(client.get(_curve(indicator)).text)
+    assert "Ask the council to restore the route Jo 1 November 2026 Done" in text
+    assert "overdue" not in text
 
 
 def test_a_review_through_the_form_is_stored_as_the_next_version(client: TestClient, db: Session) -> None:
@@ -131,7 +149,9 @@ def test_a_review_through_the_form_is_stored_as_the_next_version(client: TestCli
     assert (review.version, review.reviewed_on, review.reviewed_by) == (1, TODAY, "reader")
     assert curves.partners_of(review) == [Partner("Riverford Schools", "Attendance officers")]
     assert curves.ideas_of(review) == [Idea("Walking buses", Cost.NO_COST)]
-    assert curves.actions_of(review) == [Action("Ask for the route back", "Jo", date(2027, 1, 31))]
+    assert curves.actions_of(review) == [
+        Action("Ask for the route back", "Jo", date(2027, 1, 31), ActionStatus.UNDER_WAY)
+    ]
     assert "The review is recorded." in page_text(client.get(_curve(indicator) + "?done=reviewed").text)
 
 
@@ -139,11 +159,12 @@ def test_the_next_form_starts_from_the_latest_review_with_blank_rows_to_add(
     client: TestClient, db: Session
 ) -> None:
     indicator = make.indicator(db)
-    _review(db, indicator, TODAY, "The route is back.", None)
+    _review(db, indicator, TODAY, "The route is back.", None, ActionStatus.DONE)
     signed_in(client, db, Role.ADMINISTRATOR)
     page = client.get(_curve(indicator) + "/review").text
     assert 'name="partner-1-name" type="text" value="Riverford Schools"' in page
     assert 'name="partner-4-name" type="text" value=""' in page and 'name="partner-5-name"' not in page
+    assert '<option value="done" selected>Done</option>' in page.split('name="action-1-status"')[1]
     assert ">The route is back.</textarea>" in page
 
 
@@ -157,6 +178,7 @@ def test_a_wrong_review_is_refused_box_by_box_and_nothing_is_stored(client: Test
             "idea-1-cost": "",
             "action-1-due-day": "30",
             "action-1-due-month": "2",
+            "action-1-status": "forgotten",
         },
     )
     response = post_form(client, _curve(indicator) + "/review", wrong)
@@ -166,6 +188,7 @@ def test_a_wrong_review_is_refused_box_by_box_and_nothing_is_stored(client: Test
         "Enter the role of partner 2",
         "Select what idea 1 costs",
         "The date action 1 is due by must be a real date, like 31 3 2027",
+        "Select where action 1 stands",
     ]
     assert 'href="#partner-2-role"' in response.text and 'href="#action-1-due-day"' in response.text
     assert 'name="partner-2-name" type="text" value="Police"' in response.text

@@ -12,7 +12,7 @@ from tests.outcomes import factories as make
 from tests.support.factories import MOMENT
 from wholeplace.core.errors import ConflictError, InvalidInputError
 from wholeplace.outcomes.models import CurveReview
-from wholeplace.outcomes.schemas import Action, Baseline, Cost, Idea, Partner
+from wholeplace.outcomes.schemas import Action, ActionStatus, Baseline, Cost, Idea, Partner
 from wholeplace.outcomes.service import curves, values
 
 TODAY = MOMENT.date()
@@ -47,6 +47,15 @@ def test_each_review_is_a_new_version_and_the_earlier_stay(db: Session) -> None:
     assert curves.actions_of(latest) == [
         Action("Ask the council to restore the route", "Jo", date(2027, 1, 31))
     ]
+
+
+def test_an_action_keeps_where_it_stands_and_one_recorded_without_reads_as_not_started(db: Session) -> None:
+    indicator = make.indicator(db)
+    review = _review(db, indicator.id, actions=[Action("Ask", "Jo", None, ActionStatus.DROPPED)])
+    assert review.actions[0]["status"] == "dropped"
+    assert curves.actions_of(review) == [Action("Ask", "Jo", None, ActionStatus.DROPPED)]
+    review.actions = [{"action": "Ask", "who": "Jo", "due_on": None}]
+    assert curves.actions_of(review)[0].status is ActionStatus.NOT_STARTED
 
 
 def test_a_review_cannot_go_back_before_the_last(db: Session) -> None:

@@ -20,9 +20,10 @@ NEIGHBOURHOODS = [{"code": "N1", "residents": 1000}, {"code": "N2", "residents":
 NEEDS = {"housing": ["eviction"], "money": ["food_bank_visit", "UC"], "safety": ["child_protection"]}
 
 
-def computed(data: LinkedData, key: str, **parameters: Any) -> Values:
+def computed(data: LinkedData, key: str, *, smallest_shown: int = 1, **parameters: Any) -> Values:
+    """The values computed; nothing withheld unless asked, the places worked by hand being tiny."""
     with indicators.workspace(data) as connection:
-        found = indicators.compute(connection, key, parameters)
+        found = indicators.compute(connection, key, parameters, smallest_shown=smallest_shown)
     return {(value.period, value.neighbourhood, value.group): value.value for value in found}
 
 

@@ -41,7 +41,12 @@ def signed_in(client: TestClient, db: Session, *roles: Role, username: str = "re
 
 
 def load(
-    db: Session, measure_id: uuid.UUID, folder: Path, text: str | list[int], *, name: str = "v.csv"
+    db: Session,
+    measure_id: uuid.UUID,
+    folder: Path,
+    text: str | list[int] | list[str],
+    *,
+    name: str = "v.csv",
 ) -> None:
     """Import values: monthly whole-place values from January 2024, or a CSV's own text."""
     rows = text if isinstance(text, str) else make.months(text)
@@ -255,3 +260,17 @@ def test_a_neighbourhood_the_place_knows_is_named_not_coded(
 
     assert "XmR chart: Old Town" in text
     assert "N7" not in text
+
+
+def test_values_computed_to_many_places_are_shown_to_three_significant_figures(
+    client: TestClient, db: Session, tmp_path: Path
+) -> None:
+    indicator = make.indicator(db)
+    load(db, indicator.id, tmp_path, ["12.3456", "13.6691", "208.1688"])
+    signed_in(client, db)
+    tile = page_text(client.get("/outcomes/scorecard").text)
+    assert "208 " in tile and "208.1688" not in tile
+    table = page_text(client.get(f"/outcomes/measures/{indicator.id}").text)
+    assert "2024-01 12.3" in table and "2024-02 13.7" in table and "13.6691" not in table
+    download = client.get(f"/outcomes/measures/{indicator.id}/values.csv").text
+    assert "13.6691" in download  # the files keep every place

@@ -180,7 +180,8 @@ def _measure_demo(runtime: Runtime, folder: Path) -> None:
         )
     problems = [one.line() for one in computed if not one.computed]
     typer.echo(
-        f"Outcomes framework: {framework.results} results and {framework.measures} measures; "
+        f"Outcomes framework: {framework.results} results and {framework.measures} measures, "
+        f"{framework.partnerships} partnerships; "
         f"{sum(one.computed for one in computed)} computed from the linked data."
     )
     for problem in problems:

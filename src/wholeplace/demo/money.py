@@ -170,6 +170,7 @@ base_year: 2013-14
 events:
   - {{type: domestic_abuse_incident, unit_cost_code: CR2.0.3, agency: {POLICE}}}
   - {{type: antisocial_behaviour, unit_cost_code: CR1.1, agency: {POLICE}}}
+  - {{type: crime, unit_cost_code: CR6.0, agency: {POLICE}}}  # an arrest for each crime a person is recorded in
   - {{type: emergency_attendance, unit_cost_code: HE3.0, agency: {HEALTH}}}
   - {{type: homelessness_application, unit_cost_code: HO3.0, agency: {COUNCIL}}}
   - {{type: eviction, unit_cost_code: HO1.0, agency: {HOMES}}}
@@ -177,6 +178,9 @@ events:
   - {{type: persistent_absence, unit_cost_code: E&S1.0.1, agency: {COUNCIL}}}
 involvements:
   - {{type: looked_after, unit_cost_code: SS1.0, agency: Riverford Children's Services}}
+  - {{type: child_in_need, unit_cost_code: SS5.0.3, times: 12, agency: Riverford Children's Services}}  # monthly
+  - {{type: Community Order, unit_cost_code: CR3.2, agency: Vale Probation Service}}
+  - {{type: Licence, unit_cost_code: CR3.2, agency: Vale Probation Service}}
   - {{type: Residential care, unit_cost_code: SS7.1, times: 52, agency: Riverford Adult Social Care}}
   - {{type: Reablement, unit_cost_code: SS11.0, agency: Riverford Adult Social Care}}
   - {{type: Day care, unit_cost_code: HE18.0, times: 104, agency: Riverford Adult Social Care}}  # two sessions a week

@@ -1,7 +1,8 @@
 """The demo place's outcomes framework, made through the outcomes domain's own services: Riverford's priority
 results with indicators computed from the linked data, the programmes that serve them with their performance
 measures (one rolled up from the closed shared plans, one imported from a performance return), each agency's
-rating of its contribution, and a turn-the-curve review. Running it twice changes nothing."""
+rating of its contribution, a turn-the-curve review, and the partnerships that own the results and oversee the
+programmes. Running it twice changes nothing."""
 
 from __future__ import annotations
 
@@ -17,18 +18,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from wholeplace.core import service as core
+from wholeplace.core.models import Agency
 from wholeplace.outcomes.models import Measure, Result
 from wholeplace.outcomes.schemas import (
     Accountability,
     Action,
+    ActionStatus,
     Baseline,
     ContributionLevel,
     Cost,
     Idea,
     MeasureKind,
     Partner,
+    PartnershipTerms,
 )
-from wholeplace.outcomes.service import contributions, curves, definitions, framework, values
+from wholeplace.outcomes.service import contributions, curves, definitions, framework, partnerships, values
 from wholeplace.outcomes.spc import Polarity
 
 PROGRAMME_MANAGER = "programme"  # Owen Davies, the council's partnership and performance lead
@@ -245,9 +249,41 @@ LINKED_MEASURES = {
 
 
 @dataclass(frozen=True)
+class DemoPartnership:
+    name: str
+    purpose: str
+    chair: str
+    members: tuple[str, ...]  # agencies, by name
+    results: tuple[str, ...]  # by title
+    programmes: tuple[str, ...] = ()  # by name
+
+
+PARTNERSHIPS = (
+    DemoPartnership(
+        "Riverford Children and Families Partnership",
+        "The agencies that work with Riverford's children and families, agreeing together how children get to "
+        "school and learn there, and how families get help before their problems grow.",
+        PROGRAMME_MANAGER,
+        ("Riverford Schools", "Riverford Children's Services", COUNCIL, "Riverford Health Partnership"),
+        ("Children attend school and learn", "Families get help before problems grow"),
+        (EARLY_HELP.name, ATTENDANCE.name),
+    ),
+    DemoPartnership(
+        "Riverford Community Safety Partnership",
+        "The agencies that keep Riverford's residents safe, at home first: fewer victims of domestic abuse, and "
+        "fewer of them harmed again.",
+        PROGRAMME_MANAGER,
+        ("Vale Police", COUNCIL, "Vale Probation Service", "Riverford Homes"),
+        ("Everyone is safe at home",),
+    ),
+)
+
+
+@dataclass(frozen=True)
 class OutcomesSummary:
     results: int
     measures: int
+    partnerships: int
 
 
 def build_outcomes(db: Session, *, work: Path, now: datetime) -> OutcomesSummary:
@@ -258,10 +294,12 @@ def build_outcomes(db: Session, *, work: Path, now: datetime) -> OutcomesSummary
         _import_return(db, measures["Attendance support"], work=work, now=now)
         _rate_contributions(db, made, now)
         _review_absence_curve(db, made["Children attend school and learn"], now)
+    _form_partnerships(db, now)
     return OutcomesSummary(
         results=len(framework.results(db)),
         measures=sum(len(framework.indicators_of(db, one.id)) for one in framework.results(db))
         + sum(len(framework.measures_of(db, one.id)) for one in framework.programmes(db)),
+        partnerships=len(partnerships.partnerships(db)),
     )
 
 
@@ -410,11 +448,43 @@ def _review_absence_curve(db: Session, result: Result, now: datetime) -> None:
                 "Share the persistent absence list with early help each month",
                 "Priya Nair",
                 date(2026, 6, 30),
+                ActionStatus.DONE,
             ),
             Action(
-                "Pilot morning check-ins in the three schools with most absence", "Schools' attendance lead"
+                "Pilot morning check-ins in the three schools with most absence",
+                "Schools' attendance lead",
+                status=ActionStatus.UNDER_WAY,
             ),
         ],
         by=PROGRAMME_MANAGER,
         at=now,
     )
+
+
+def _form_partnerships(db: Session, now: datetime) -> None:
+    """Add each demo partnership the place does not have yet, with the framework's results and programmes."""
+    formed = {one.name for one in partnerships.partnerships(db)}
+    results = {one.title: one.id for one in framework.results(db)}
+    programmes = {one.name: one.id for one in framework.programmes(db)}
+    for demo in PARTNERSHIPS:
+        if demo.name in formed:
+            continue
+        partnerships.add_partnership(
+            db,
+            terms=PartnershipTerms(
+                name=demo.name,
+                purpose=demo.purpose,
+                chair=demo.chair,
+                member_ids=[_agency_named(db, name).id for name in demo.members],
+                result_ids=[results[title] for title in demo.results],
+                programme_ids=[programmes[name] for name in demo.programmes],
+            ),
+            by=PROGRAMME_MANAGER,
+            at=now,
+        )
+
+
+def _agency_named(db: Session, name: str) -> Agency:
+    agency = core.find_agency(db, name)
+    assert agency is not None, f"the demo has no agency {name}"
+    return agency

@@ -111,7 +111,7 @@ def duplication(
         raise ValueError(f"The year ends ({last}) before it starts ({first}).")
     if smallest_shown < 1:
         raise ValueError("The smallest number shown must be at least 1.")
-    with _costed(linked, agencies, _checked_prices(prices), year) as connection:
+    with _costed(linked, agencies, checked_prices(prices), year) as connection:
         bands = _band_totals(connection)
         agency_costs = _agency_costs(connection)
         pairs = _service_pairs(connection, smallest_shown)
@@ -133,7 +133,7 @@ def duplication(
     )
 
 
-def _checked_prices(prices: pa.Table) -> pa.Table:
+def checked_prices(prices: pa.Table) -> pa.Table:
     """The prices with the columns read, in their types, or an error naming the first problem."""
     missing = [name for name in PRICES.names if name not in prices.column_names]
     if missing:

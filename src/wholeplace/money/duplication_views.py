@@ -39,7 +39,7 @@ router = APIRouter()
 @router.get(DUPLICATION, response_class=HTMLResponse)
 @allow(*READERS)
 def duplication_page(request: Request, db: Db, now: Now, year: str = "") -> Response:
-    years = _years(now.date())
+    years = financial_years(now.date())
     chosen = year if year in years else years[1]
     kept = service.current_book(db)
     context: dict[str, Any] = {
@@ -61,7 +61,7 @@ def duplication_page(request: Request, db: Db, now: Now, year: str = "") -> Resp
     return render(request, "money/duplication.html", context)
 
 
-def _years(today: date) -> list[str]:
+def financial_years(today: date) -> list[str]:
     """The current financial year and those before it, latest first."""
     current = today.year if today.month >= 4 else today.year - 1
     return [financial_year_label(current - back) for back in range(YEARS_SHOWN)]

@@ -13,6 +13,7 @@ import altair as alt
 
 from wholeplace.money import monte_carlo, sensitivity
 from wholeplace.money.cba import Appraisal, Appraised, BenefitType, FlatRate, Input, appraise
+from wholeplace.money.cracks import Cracks
 from wholeplace.money.deflators import financial_year_label
 from wholeplace.money.duplication import Duplication
 from wholeplace.money.pooled import Position
@@ -388,6 +389,43 @@ def duplication_chart(found: Duplication, *, width: Width = "container") -> dict
         description="Bar chart of the cost a household by how many agencies work with it.",
         width=width,
         height=260,
+    )
+
+
+def cracks_chart(found: Cracks, *, width: Width = "container") -> dict[str, Any]:
+    """For each agency shown, its cost a person a year after the event beside the comparison group's."""
+    rows = [
+        {"agency": row.label, "group": group, "pounds": rate, "order": order}
+        for order, row in enumerate(found.by_agency)
+        if row.cohort_rate is not None
+        for group, rate in (("Had the event", row.cohort_rate), ("Comparison group", row.comparison_rate))
+    ]
+    bars = (
+        alt.Chart(alt.InlineData(values=rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "agency:N",
+                title=None,
+                sort=alt.EncodingSortField(field="order"),
+                axis=alt.Axis(labelLimit=320),
+            ),
+            yOffset=alt.YOffset("group:N", sort=["Had the event", "Comparison group"]),
+            x=alt.X("pounds:Q", title="£ a person a year of follow-up"),
+            color=alt.Color(
+                "group:N",
+                title=None,
+                scale=alt.Scale(domain=["Had the event", "Comparison group"], range=["#1d70b8", "#b1b4b6"]),
+                legend=alt.Legend(orient="top"),
+            ),
+        )
+    )
+    return _spec(
+        bars,
+        description="Bar chart of what each agency bore a person a year after the event, for the people who had it "
+        "and for the comparison group.",
+        width=width,
+        height=max(120, 44 * len(rows) // 2),
     )
 
 

@@ -13,11 +13,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from wholeplace.core import service as core
 from wholeplace.core.db import transaction as in_transaction
-from wholeplace.core.errors import InvalidInputError, NotFoundError
+from wholeplace.core.errors import InvalidInputError
 from wholeplace.core.runtime import Runtime
 from wholeplace.money import fdp, spend
 from wholeplace.money.cost_book import CostBook, load_cost_book
@@ -166,7 +165,7 @@ def duplication_command(
     most often working with the same households: aggregate figures, small numbers suppressed."""
     runtime = Runtime.upgraded()
     with runtime.sessions() as db:
-        book = load_cost_book(cost_book) if cost_book else _place_cost_book(db)
+        book = load_cost_book(cost_book) if cost_book else duplication_service.place_cost_book(db)
         found = duplication_service.measure(db, _lake(runtime), book, year=year)
     if as_json:
         typer.echo(json.dumps(_duplication_as_json(found, book), indent=2))
@@ -193,16 +192,6 @@ def load_cost_book_command(
         )
         book = duplication_service.current_book(db)
     typer.echo(f"The place's cost book is {book[1].name if book else cost_book.name}.")
-
-
-def _place_cost_book(db: Session) -> CostBook:
-    kept = duplication_service.current_book(db)
-    if kept is None:
-        raise NotFoundError(
-            "The place has no cost book yet.",
-            fix="Name a cost book file, or keep one with: wholeplace spend load-cost-book FILE",
-        )
-    return kept[1]
 
 
 def _duplication_as_json(found: Duplication, book: CostBook) -> dict[str, Any]:

@@ -46,16 +46,28 @@ class _Tally:
 def better_off_shares(needs: Iterable[ClosedNeed], *, agency: str, rule: BetterOff) -> dict[str, Decimal]:
     """Per financial year of closure ("2024/25"), the percentage of the needs counted that were better off, to
     one decimal place; years with nothing counted have no value rather than a zero."""
+    return {
+        year: percentage(better_off, counted)
+        for year, (better_off, counted) in better_off_tally(needs, agency=agency, rule=rule).items()
+    }
+
+
+def percentage(part: int, whole: int) -> Decimal:
+    """The part as a percentage of the whole, to one decimal place."""
+    return (Decimal(100 * part) / whole).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+
+
+def better_off_tally(
+    needs: Iterable[ClosedNeed], *, agency: str, rule: BetterOff
+) -> dict[str, tuple[int, int]]:
+    """Per financial year of closure, the needs better off and the needs counted; only years with needs counted."""
     tally = _Tally()
     for need in needs:
         if agency in need.agencies and rule.covers(need):
             year = financial_year_of(need.closed_on)
             tally.counted[year] += 1
             tally.better_off[year] += rule.better_off(need)
-    return {
-        year: (Decimal(100 * tally.better_off[year]) / total).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
-        for year, total in sorted(tally.counted.items())
-    }
+    return {year: (tally.better_off[year], total) for year, total in sorted(tally.counted.items())}
 
 
 def plans_closed(needs: Iterable[ClosedNeed], *, agency: str) -> dict[str, Decimal]:

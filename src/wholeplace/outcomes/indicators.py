@@ -30,6 +30,7 @@ from wholeplace.outcomes import household_outcomes, periods
 from wholeplace.outcomes.household_outcomes import BetterOff
 from wholeplace.outcomes.periods import Period, PeriodKind
 from wholeplace.outcomes.schemas import ComputedValue
+from wholeplace.outcomes.small_numbers import SMALLEST_SHOWN, withhold_small
 
 RECORDS = pa.schema(
     [
@@ -40,6 +41,7 @@ RECORDS = pa.schema(
         ("postcode", pa.string()),
         ("neighbourhood", pa.string()),
         ("date_of_birth", pa.date32()),
+        ("sex", pa.string()),
         ("updated_at", pa.date32()),
         ("loaded_on", pa.date32()),
     ]
@@ -93,7 +95,7 @@ TYPE_FORBIDS = re.compile(r"[,;:=\n]")
 @dataclass(frozen=True)
 class LinkedData:
     """What the computations read: every linked person record with its person and household (`household_id`
-    empty for someone in none), the neighbourhood its postcode lies in, its date of birth and the dates that say
+    empty for someone in none), the neighbourhood its postcode lies in, its date of birth and sex, the dates that say
     how recent it is; the records' events and involvements; the place's neighbourhoods with their residents
     (the population estimate rates per head divide by; empty where unknown); and the needs of the closed shared
     plans with the agencies that worked in each (no household: what the households roll up to)."""
@@ -431,12 +433,16 @@ def parameters_from_lines(lines: Iterable[str]) -> dict[str, str]:
 
 
 def compute(
-    connection: duckdb.DuckDBPyConnection, key: str, parameters: Mapping[str, Any]
+    connection: duckdb.DuckDBPyConnection,
+    key: str,
+    parameters: Mapping[str, Any],
+    *,
+    smallest_shown: int = SMALLEST_SHOWN,
 ) -> list[ComputedValue]:
     """The values the computation under the key makes from a workspace, in period order: for the whole place
-    first, then each neighbourhood by code, then by group."""
+    first, then each neighbourhood by code, then by group; those resting on too few withheld (small_numbers)."""
     found = indicator(key)
-    values = found.run(connection, found.checked(parameters))
+    values = withhold_small(found.run(connection, found.checked(parameters)), smallest_shown)
     return sorted(values, key=lambda value: (value.period, value.neighbourhood or "", value.group or ""))
 
 
@@ -539,6 +545,8 @@ def _shares(
             value=_ratio(numerator, denominator, per),
             neighbourhood=place,
             group=group,
+            count=numerator,
+            base=denominator,
         )
         for start, place, group, numerator, denominator in rows
         if denominator > 0
@@ -697,7 +705,10 @@ def households_with_needs(
     codes = [row[0] for row in connection.execute("SELECT code FROM neighbourhoods ORDER BY code").fetchall()]
     return [
         ComputedValue(
-            period=period.text, value=Decimal(counts.get((period.start, place), 0)), neighbourhood=place
+            period=period.text,
+            value=Decimal(counts.get((period.start, place), 0)),
+            neighbourhood=place,
+            count=counts.get((period.start, place), 0),
         )
         for period in listed
         for place in [None, *codes]
@@ -747,7 +758,7 @@ def events_per_thousand(
 def closed_plans(connection: duckdb.DuckDBPyConnection, parameters: Mapping[str, Any]) -> list[ComputedValue]:
     """Families whose shared plan, with an action of the agency's, closed in each financial year."""
     counted = household_outcomes.plans_closed(_closed_needs(connection), agency=parameters["agency"])
-    return [ComputedValue(period=year, value=value) for year, value in counted.items()]
+    return [ComputedValue(period=year, value=value, count=int(value)) for year, value in counted.items()]
 
 
 def closed_plan_outcomes(
@@ -759,10 +770,18 @@ def closed_plan_outcomes(
         counted=frozenset(parameters["counted"]),
         sustained_only=parameters["sustained_only"],
     )
-    shares = household_outcomes.better_off_shares(
+    tally = household_outcomes.better_off_tally(
         _closed_needs(connection), agency=parameters["agency"], rule=rule
     )
-    return [ComputedValue(period=year, value=value) for year, value in shares.items()]
+    return [
+        ComputedValue(
+            period=year,
+            value=household_outcomes.percentage(better_off, counted),
+            count=better_off,
+            base=counted,
+        )
+        for year, (better_off, counted) in tally.items()
+    ]
 
 
 def _closed_needs(connection: duckdb.DuckDBPyConnection) -> list[ClosedNeed]:

@@ -1,7 +1,7 @@
 """Tables of the outcomes domain: the partners' framework (results with their indicators, programmes with their
 performance measures), the values of each measure by period, neighbourhood and group with the history of every
-value replaced, the versioned definitions of computed values, turn-the-curve reviews, early warnings and each
-agency's contribution to the priority results.
+value replaced, the versioned definitions of computed values, turn-the-curve reviews, early warnings, each
+agency's contribution to the priority results, and the partnerships that own results and oversee programmes.
 
 Values are kept as decimal text, so that a value is read back exactly as it was given (SQLite has no exact
 decimal type). Where a value is for the whole place or for everyone, its neighbourhood or group is the empty
@@ -237,3 +237,50 @@ class ContributionMeasure(Base):
         ForeignKey("outcomes_contribution.id", ondelete="CASCADE"), primary_key=True
     )
     measure_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("outcomes_measure.id"), primary_key=True)
+
+
+class Partnership(Base):
+    """A named board of the place's agencies that owns some of the partners' results and oversees some of their
+    programmes, chaired by one accountable person (a username). A result or a programme may belong to several."""
+
+    __tablename__ = "outcomes_partnership"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(NAME), unique=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    chair: Mapped[str] = mapped_column(String(USERNAME))
+    created_by: Mapped[str] = mapped_column(String(USERNAME))
+    created_at: Mapped[datetime]
+
+
+class PartnershipMember(Base):
+    """An agency that sits on a partnership."""
+
+    __tablename__ = "outcomes_partnership_member"
+
+    partnership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outcomes_partnership.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+
+
+class PartnershipResult(Base):
+    """A result a partnership owns."""
+
+    __tablename__ = "outcomes_partnership_result"
+
+    partnership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outcomes_partnership.id", ondelete="CASCADE"), primary_key=True
+    )
+    result_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("outcomes_result.id"), primary_key=True)
+
+
+class PartnershipProgramme(Base):
+    """A programme a partnership oversees."""
+
+    __tablename__ = "outcomes_partnership_programme"
+
+    partnership_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outcomes_partnership.id", ondelete="CASCADE"), primary_key=True
+    )
+    programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("outcomes_programme.id"), primary_key=True)

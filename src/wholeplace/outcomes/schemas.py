@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -78,23 +78,43 @@ class Idea:
     cost: Cost
 
 
+class ActionStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    UNDER_WAY = "under_way"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+ACTION_STATUS_LABELS = {
+    ActionStatus.NOT_STARTED: "Not started",
+    ActionStatus.UNDER_WAY: "Under way",
+    ActionStatus.DONE: "Done",
+    ActionStatus.DROPPED: "Dropped",
+}
+
+
 @dataclass(frozen=True)
 class Action:
-    """A step of the action plan: what, who, and by when."""
+    """A step of the action plan: what, who, by when, and where it stands at the review."""
 
     action: str
     who: str
     due_on: date | None = None
+    status: ActionStatus = ActionStatus.NOT_STARTED
 
 
 @dataclass(frozen=True)
 class ComputedValue:
-    """A value a definition computed, for a period and optionally a neighbourhood and a group."""
+    """A value a definition computed, for a period and optionally a neighbourhood and a group; with, where the
+    value counts people, households or events, how many (`count`, a share's numerator) and of how many (`base`, a
+    share's denominator), so that values resting on too few can be withheld."""
 
     period: str
     value: Decimal
     neighbourhood: str | None = None
     group: str | None = None
+    count: int | None = None
+    base: int | None = None
 
 
 @dataclass(frozen=True)
@@ -180,3 +200,16 @@ class ContributionMatrix:
     result_ids: list[uuid.UUID]
     cells: dict[tuple[uuid.UUID, uuid.UUID], MatrixCell]  # (agency_id, result_id); absent: not rated
     gaps: list[Gap]
+
+
+@dataclass(frozen=True)
+class PartnershipTerms:
+    """What a partnership is: its name, what it is for, its chair (the username of the accountable person), the
+    agencies that sit on it (at least one), the results it owns and the programmes it oversees."""
+
+    name: str
+    purpose: str
+    chair: str
+    member_ids: Sequence[uuid.UUID]
+    result_ids: Sequence[uuid.UUID] = ()
+    programme_ids: Sequence[uuid.UUID] = ()

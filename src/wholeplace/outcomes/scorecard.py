@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from wholeplace.core.figures import readable
 from wholeplace.outcomes import spc
 from wholeplace.outcomes.schemas import MeasureKind, SeriesPoint
 from wholeplace.outcomes.spc import Polarity
@@ -176,8 +177,8 @@ def describe(points: Sequence[Charted], unit: str) -> str:
 
 
 def with_unit(value: Decimal, unit: str) -> str:
-    """A value as written, then its unit: "12.5 %", "340 families"."""
-    return f"{value} {unit}".strip()
+    """A value as a reader needs it (see core.figures), then its unit: "12.5 %", "340 families"."""
+    return f"{readable(value)} {unit}".strip()
 
 
 def rules_text(rules: Sequence[spc.Rule]) -> str:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from wholeplace import __version__
+from wholeplace.core.figures import readable
 from wholeplace.core.roles import Role
 from wholeplace.core.security import csrf_token
 from wholeplace.web.access import Viewer
@@ -46,6 +47,7 @@ def make_templates(domain_template_dirs: Iterable[Path]) -> Jinja2Templates:
     )
     env.filters["when"] = _format_time
     env.filters["wp_role_label"] = lambda role: Role(role).label
+    env.filters["readable"] = readable
     env.globals["error_message"] = error_message
     env.globals["error_links"] = error_links
     env.globals["version"] = __version__

@@ -31,14 +31,23 @@ def measure(db: Session, lake: Lake, book: CostBook, *, year: str) -> Duplicatio
         raise InvalidInputError(
             str(error), field="year", fix="Give a financial year such as 2025-26."
         ) from error
+    require_linked(db)
+    return duplication(gather(db, lake), agencies=agencies_by_source(db), prices=book.as_table(), year=bounds)
+
+
+def agencies_by_source(db: Session) -> dict[str, str]:
+    """Each source's name with the name of the agency that holds it."""
+    names = {agency.id: agency.name for agency in core.list_agencies(db)}
+    return {source.name: names[source.agency_id] for source in sources.list_sources(db)}
+
+
+def require_linked(db: Session) -> None:
+    """Refuse before the place's records are linked: the figures follow people and households."""
     if identity.latest_run(db) is None:
         raise NotFoundError(
             "The linked data hold no households yet.",
             fix="Load the agencies' records and link them (wholeplace link) first.",
         )
-    names = {agency.id: agency.name for agency in core.list_agencies(db)}
-    agencies = {source.name: names[source.agency_id] for source in sources.list_sources(db)}
-    return duplication(gather(db, lake), agencies=agencies, prices=book.as_table(), year=bounds)
 
 
 def load_book(db: Session, *, text: str, file_name: str, by: str, at: datetime) -> CostBookVersion:
@@ -52,6 +61,17 @@ def load_book(db: Session, *, text: str, file_name: str, by: str, at: datetime) 
     db.add(version)
     db.flush()
     return version
+
+
+def place_cost_book(db: Session) -> CostBook:
+    """The place's cost book in use, or an error saying how to keep one."""
+    kept = current_book(db)
+    if kept is None:
+        raise NotFoundError(
+            "The place has no cost book yet.",
+            fix="Name a cost book file, or keep one with: wholeplace spend load-cost-book FILE",
+        )
+    return kept[1]
 
 
 def current_book(db: Session) -> tuple[CostBookVersion, CostBook] | None:

@@ -221,7 +221,7 @@ def _records(connection: duckdb.DuckDBPyConnection, held: set[str], areas: dict[
     if "person" not in held:
         return pa.table({"source": pa.array([], pa.string())})
     # The person view is materialised before it is joined: joining it directly can drop rows (DuckDB 2.0.1).
-    wanted = ("source", "record_id", "postcode", "date_of_birth", "updated_at", "batch")
+    wanted = ("source", "record_id", "postcode", "date_of_birth", "sex", "updated_at", "batch")
     selected = ", ".join(_columns(connection, "person", wanted))
     connection.execute(f"CREATE TEMP TABLE person_records AS SELECT {selected} FROM person")  # noqa: S608
     postcodes = [
@@ -244,7 +244,7 @@ def _records(connection: duckdb.DuckDBPyConnection, held: set[str], areas: dict[
     return connection.sql(
         """
         SELECT r.source, r.record_id, l.person_id, l.household_id, r.postcode, n.neighbourhood,
-            r.date_of_birth::DATE AS date_of_birth, r.updated_at::DATE AS updated_at, b.loaded_on
+            r.date_of_birth::DATE AS date_of_birth, r.sex, r.updated_at::DATE AS updated_at, b.loaded_on
         FROM person_records r
         JOIN linked l ON l.source = r.source AND l.record_id = r.record_id
         LEFT JOIN postcode_places n ON n.postcode = r.postcode

@@ -18,6 +18,7 @@ from wholeplace.outcomes import forecast, periods
 from wholeplace.outcomes.models import CurveReview, Measure
 from wholeplace.outcomes.schemas import (
     Action,
+    ActionStatus,
     BaselineForecast,
     Cost,
     Idea,
@@ -137,6 +138,8 @@ def actions_of(review: CurveReview) -> list[Action]:
             action=item["action"],
             who=item["who"],
             due_on=date.fromisoformat(item["due_on"]) if item["due_on"] else None,
+            # Reviews recorded before actions had a status read as not started.
+            status=ActionStatus(item.get("status", ActionStatus.NOT_STARTED)),
         )
         for item in review.actions
     ]

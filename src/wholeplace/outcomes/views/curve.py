@@ -19,11 +19,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from wholeplace.core.errors import ConflictError, InvalidInputError, NotFoundError
+from wholeplace.core.figures import readable
 from wholeplace.core.roles import Role
 from wholeplace.outcomes import charts, periods, scorecard
 from wholeplace.outcomes.models import CurveReview, Measure
 from wholeplace.outcomes.schemas import (
+    ACTION_STATUS_LABELS,
     Action,
+    ActionStatus,
     BaselineForecast,
     ChangePoint,
     Cost,
@@ -52,11 +55,16 @@ COST_LABELS = {Cost.NO_COST: "No cost", Cost.LOW_COST: "Low cost", Cost.OTHER: "
 @dataclass(frozen=True)
 class _List:
     """A repeating list on the review form: the name of its rows' boxes, the boxes of a row (the first says
-    whether the row is there), and the service's name for the list."""
+    whether the row is there), the service's name for the list, and the boxes that, typed in, make a row count
+    (all of them unless said: a select with a value of its own does not)."""
 
     row: str
     parts: tuple[str, ...]
     service_name: str
+    fills: tuple[str, ...] = ()
+
+    def filled(self, typed: Mapping[str, str]) -> bool:
+        return any(typed[part] for part in self.fills or self.parts)
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,13 @@ class _Sent:
 
 PARTNERS = _List("partner", ("name", "role"), "partners")
 IDEAS = _List("idea", ("idea", "cost"), "what_works")
-ACTIONS = _List("action", ("action", "who", "due-day", "due-month", "due-year"), "actions")
+ACTIONS = _List(
+    "action",
+    ("action", "who", "due-day", "due-month", "due-year", "status"),
+    "actions",
+    fills=("action", "who", "due-day", "due-month", "due-year"),
+)
+OPEN_ACTIONS = (ActionStatus.NOT_STARTED, ActionStatus.UNDER_WAY)
 LISTS = (PARTNERS, IDEAS, ACTIONS)
 
 router = APIRouter()
@@ -184,7 +198,7 @@ def _table(
     indicator: Measure, points: Sequence[SeriesPoint], baseline: BaselineForecast | None
 ) -> list[dict[str, str]]:
     """The chart's figures by period: the value, the trend or forecast, and the target."""
-    actual = {point.period: str(point.value) for point in points}
+    actual = {point.period: str(readable(point.value)) for point in points}
     trend = (
         {period: scorecard.figure(value) for period, value in charts.trend_of(baseline)} if baseline else {}
     )
@@ -212,10 +226,10 @@ def _review(db: Session, review: CurveReview, *, today: date) -> dict[str, Any]:
 
 
 def _status(action: Action, today: date) -> str:
-    """Where an action stands by its date: the plan records no more than what, who and by when."""
-    if action.due_on is None:
-        return "No date set"
-    return "Overdue" if action.due_on < today else "Not yet due"
+    """Where the review said the action stood, and whether an open one has passed its date since."""
+    said = ACTION_STATUS_LABELS[action.status]
+    overdue = action.status in OPEN_ACTIONS and action.due_on is not None and action.due_on < today
+    return f"{said}, overdue" if overdue else said
 
 
 # ---------------------------------------------------------------- a new review
@@ -290,6 +304,7 @@ def _form_page(
         "errors": errors or {},
         "rows": {one.row: _row_numbers(one, boxes) for one in LISTS},
         "costs": COST_LABELS,
+        "statuses": ACTION_STATUS_LABELS,
     }
     return render(request, "outcomes/curve_review.html", context, status_code=400 if errors else 200)
 
@@ -315,7 +330,7 @@ def _boxes(db: Session, indicator: Measure, *, today: date) -> dict[str, str]:
 def _action_boxes(action: Action) -> tuple[str, ...]:
     due = action.due_on
     dated = (str(due.day), str(due.month), str(due.year)) if due else ("", "", "")
-    return (action.action, action.who, *dated)
+    return (action.action, action.who, *dated, action.status.value)
 
 
 def _read(data: FormData) -> _Sent:
@@ -329,7 +344,7 @@ def _read(data: FormData) -> _Sent:
         rows = _rows(data, shape)
         for number, typed in rows:
             boxes.update({f"{shape.row}-{number}-{part}": text for part, text in typed.items()})
-        filled = [(number, typed) for number, typed in rows if any(typed.values())]
+        filled = [(number, typed) for number, typed in rows if shape.filled(typed)]
         kept[shape.service_name] = [number for number, _ in filled]
         lists[shape.row] = [{"number": str(number), **typed} for number, typed in filled]
     if not boxes["story"]:
@@ -380,11 +395,16 @@ def _action(row: Mapping[str, str], boxes: Mapping[str, str], errors: dict[str, 
     _required(row, errors, f"action-{number}", "action", f"Say what action {number} is")
     _required(row, errors, f"action-{number}", "who", f"Say who will do action {number}")
     due = _date(boxes, errors, f"action-{number}-due", f"The date action {number} is due by")
+    try:
+        status = ActionStatus(row["status"] or ActionStatus.NOT_STARTED)
+    except ValueError:
+        errors[f"action-{number}-status"] = f"Select where action {number} stands"
+        return None
     if not (row["action"] and row["who"]) or any(
         f"action-{number}-due-{part}" in errors for part in DATE_PARTS
     ):
         return None
-    return Action(row["action"], row["who"], due)
+    return Action(row["action"], row["who"], due, status)
 
 
 def _required(row: Mapping[str, str], errors: dict[str, str], prefix: str, part: str, message: str) -> None:

@@ -1,6 +1,6 @@
-"""What the scorecards and a measure's page are made of, and their downloads: the tiles of the place's indicators
-and of a programme's performance measures, a measure's series read as an XmR chart, and these as CSV, Excel and
-PNG. The pages and the downloads read the same tiles and the same chart, so a download says what the page said."""
+"""What the scorecards and a measure's page are made of, and their downloads: the tiles of the place's indicators,
+of a programme's performance measures and of a partnership's results and programmes, a measure's series read as an
+XmR chart, and these as CSV, Excel and PNG. The pages and the downloads read the same tiles and the same chart, so a download says what the page said."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from wholeplace.core import geography
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, NotFoundError
 from wholeplace.outcomes import charts, scorecard
-from wholeplace.outcomes.models import Measure, Programme
+from wholeplace.outcomes.models import Measure, Partnership, Programme, Result
 from wholeplace.outcomes.schemas import PERFORMANCE_KINDS, MeasureKind, Series
 from wholeplace.outcomes.scorecard import Charted, Tile
-from wholeplace.outcomes.service import framework, values
+from wholeplace.outcomes.service import framework, partnerships, values
 from wholeplace.outcomes.spc import Polarity
 from wholeplace.sources.standardise import FORMULA_START
 from wholeplace.web.access import signed_in
@@ -36,6 +36,7 @@ from wholeplace.web.requests import Db, Now
 SCORECARD = "/outcomes/scorecard"
 PROGRAMMES = "/outcomes/programmes"
 MEASURES = "/outcomes/measures"
+PARTNERSHIPS = "/outcomes/partnerships"
 VALUE_HEADINGS = (
     "period",  # the first four as an import reads them, so the file can go back in
     "value",
@@ -76,17 +77,7 @@ class Chart:
 
 def place_sections(db: Session) -> list[Section]:
     """A section for each result, the priorities first, with a tile for each of its indicators."""
-    found = [(result, framework.indicators_of(db, result.id)) for result in framework.results(db)]
-    tiles = _tiles(db, [(one, result.title) for result, indicators in found for one in indicators])
-    return [
-        Section(
-            heading=result.title,
-            href=f"/outcomes/results/{result.id}",
-            tiles=[tiles[one.id] for one in indicators],
-            is_priority=result.is_priority,
-        )
-        for result, indicators in found
-    ]
+    return _result_sections(db, framework.results(db))
 
 
 def programme_sections(db: Session, programme: Programme) -> list[Section]:
@@ -101,6 +92,52 @@ def programme_sections(db: Session, programme: Programme) -> list[Section]:
         )
         for kind in PERFORMANCE_KINDS
         if any(one.kind == kind for one in measures)
+    ]
+
+
+@dataclass(frozen=True)
+class PartnershipScorecard:
+    """A partnership's scorecard: a section for each result it owns, then one for each programme it oversees."""
+
+    results: list[Section]
+    programmes: list[Section]
+
+    @property
+    def sections(self) -> list[Section]:
+        return [*self.results, *self.programmes]
+
+
+def partnership_scorecard(db: Session, partnership: Partnership) -> PartnershipScorecard:
+    """The partnership's results, the priorities first, each with a tile for each of its indicators (as on the
+    place's scorecard); then its programmes, each with a tile for each of its performance measures in the order
+    how much, how well, better off (as on the programme's scorecard)."""
+    programmes = partnerships.programmes_of(db, partnership.id)
+    measures = {one.id: framework.measures_of(db, one.id) for one in programmes}
+    tiles = _tiles(db, [(one, programme.name) for programme in programmes for one in measures[programme.id]])
+    return PartnershipScorecard(
+        results=_result_sections(db, partnerships.results_of(db, partnership.id)),
+        programmes=[
+            Section(
+                heading=programme.name,
+                href=f"{PROGRAMMES}/{programme.id}/scorecard",
+                tiles=[tiles[one.id] for one in measures[programme.id]],
+            )
+            for programme in programmes
+        ],
+    )
+
+
+def _result_sections(db: Session, results: Sequence[Result]) -> list[Section]:
+    found = [(result, framework.indicators_of(db, result.id)) for result in results]
+    tiles = _tiles(db, [(one, result.title) for result, indicators in found for one in indicators])
+    return [
+        Section(
+            heading=result.title,
+            href=f"/outcomes/results/{result.id}",
+            tiles=[tiles[one.id] for one in indicators],
+            is_priority=result.is_priority,
+        )
+        for result, indicators in found
     ]
 
 
@@ -215,6 +252,25 @@ def programme_scorecard_xlsx(db: Db, now: Now, programme_id: uuid.UUID) -> Respo
     programme = framework.programme(db, programme_id)
     rows = _rows(programme_sections(db, programme))
     name = f"scorecard-{_slug(programme.name)}-{now:%Y-%m-%d}.xlsx"
+    return _excel("Scorecard", scorecard.EXPORT_HEADINGS, rows, name)
+
+
+@router.get(PARTNERSHIPS + "/{partnership_id}/scorecard.csv")
+@signed_in
+def partnership_scorecard_csv(db: Db, now: Now, partnership_id: uuid.UUID) -> Response:
+    """A partnership's scorecard as CSV: a row for each indicator of its results, then for each performance
+    measure of its programmes."""
+    partnership = partnerships.partnership(db, partnership_id)
+    rows = _rows(partnership_scorecard(db, partnership).sections)
+    return _csv(scorecard.EXPORT_HEADINGS, rows, f"scorecard-{_slug(partnership.name)}-{now:%Y-%m-%d}.csv")
+
+
+@router.get(PARTNERSHIPS + "/{partnership_id}/scorecard.xlsx")
+@signed_in
+def partnership_scorecard_xlsx(db: Db, now: Now, partnership_id: uuid.UUID) -> Response:
+    partnership = partnerships.partnership(db, partnership_id)
+    rows = _rows(partnership_scorecard(db, partnership).sections)
+    name = f"scorecard-{_slug(partnership.name)}-{now:%Y-%m-%d}.xlsx"
     return _excel("Scorecard", scorecard.EXPORT_HEADINGS, rows, name)
 
 

@@ -23,6 +23,7 @@ from starlette.requests import Request
 
 from wholeplace.core import service as core
 from wholeplace.core.errors import ConflictError, IngestError, InvalidInputError, WholeplaceError
+from wholeplace.core.figures import readable
 from wholeplace.core.models import Agency
 from wholeplace.core.roles import Role
 from wholeplace.outcomes import periods
@@ -35,7 +36,7 @@ from wholeplace.outcomes.schemas import (
     ContributionMatrix,
     MeasureKind,
 )
-from wholeplace.outcomes.service import contributions, framework, values
+from wholeplace.outcomes.service import contributions, framework, partnerships, values
 from wholeplace.outcomes.spc import Polarity
 from wholeplace.web.access import Viewer, allow, signed_in
 from wholeplace.web.requests import CurrentViewer, Db, Form, Now, field
@@ -200,6 +201,7 @@ def result_page(
         "result": result,
         "shown": _shown(db, result, people),
         "indicators": _shown_all(db, framework.indicators_of(db, result.id), people),
+        "partnerships": partnerships.partnerships_of_result(db, result.id),
         **_permissions(viewer),
     }
     return render(request, "outcomes/result.html", context)
@@ -386,6 +388,7 @@ def programme_page(
         "agency": core.get_agency(db, programme.agency_id).name,
         "owner": people.get(programme.owner, programme.owner),
         "kinds": _by_kind(db, programme, people),
+        "partnerships": partnerships.partnerships_of_programme(db, programme.id),
         **_permissions(viewer),
     }
     return render(request, "outcomes/programme.html", context)
@@ -769,7 +772,7 @@ def _latest(db: Session, measure: Measure) -> str:
     points = values.series(db, measure_id=measure.id).points
     if not points:
         return "No values yet"
-    return f"{_amount(points[-1].value, measure.unit)} in {points[-1].period}"
+    return f"{_amount(readable(points[-1].value), measure.unit)} in {points[-1].period}"
 
 
 def _amount(value: Decimal | str, unit: str) -> str:

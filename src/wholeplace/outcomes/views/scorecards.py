@@ -1,8 +1,8 @@
 """Scorecards of the place (a tile for each indicator of every result) and of each programme (a tile for each
 performance measure), a measure's page (its XmR chart with definition changes marked, the table of its points, its
 neighbourhoods and groups, its definitions and the values it replaced), and a person's early warnings. Anyone
-signed in may read them: they are aggregates, not anyone's personal data. The turn-the-curve pages (curve.py) and
-the downloads (exports.py) are mounted here too."""
+signed in may read them: they are aggregates, not anyone's personal data. The turn-the-curve pages (curve.py), the
+downloads (exports.py) and the partnerships with their scorecards (partnerships.py) are mounted here too."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ from starlette.requests import Request
 
 from wholeplace.core import service as core
 from wholeplace.core.roles import Role
-from wholeplace.outcomes import charts, scorecard, spc
+from wholeplace.outcomes import scorecard, spc
 from wholeplace.outcomes.models import Measure
 from wholeplace.outcomes.schemas import MeasureKind
-from wholeplace.outcomes.scorecard import Signal, TargetStatus, Tile
-from wholeplace.outcomes.service import definitions, framework, values, warnings
+from wholeplace.outcomes.service import definitions, framework, partnerships, values, warnings
 from wholeplace.outcomes.spc import Polarity
 from wholeplace.outcomes.views import curve, exports
-from wholeplace.outcomes.views.exports import MEASURES, PROGRAMMES, SCORECARD, Chart, Section
+from wholeplace.outcomes.views import partnerships as partnership_views
+from wholeplace.outcomes.views.exports import MEASURES, PROGRAMMES, SCORECARD, Chart
+from wholeplace.outcomes.views.tiles import LABELS, shown_section
 from wholeplace.web.access import signed_in
 from wholeplace.web.requests import CurrentViewer, Db, Now
 from wholeplace.web.templating import NavigationEntry, render
@@ -33,31 +34,12 @@ WARNINGS = "/outcomes/warnings"
 NAVIGATION = [NavigationEntry("Scorecards", SCORECARD, frozenset(Role))]
 IMPORTERS = (Role.PROGRAMME_MANAGER, Role.ADMINISTRATOR, Role.ANALYST)
 BUILDERS = (Role.PROGRAMME_MANAGER, Role.ADMINISTRATOR)
-SIGNAL_TAGS = {  # GOV.UK tag colours; the words say the same, so colour is never the only sign
-    Signal.IMPROVEMENT: "",  # the tag's own blue
-    Signal.CONCERN: "govuk-tag--orange",
-    Signal.COMMON_CAUSE: "govuk-tag--grey",
-    Signal.NOT_ENOUGH_DATA: "govuk-tag--grey",
-}
-TARGET_TAGS = {
-    TargetStatus.MET: "govuk-tag--green",
-    TargetStatus.NOT_MET: "govuk-tag--red",
-    TargetStatus.NO_TARGET: "govuk-tag--grey",
-    TargetStatus.NO_VALUE: "govuk-tag--grey",
-}
-LABELS = {
-    "signals": scorecard.SIGNAL_LABELS,
-    "signal_tags": SIGNAL_TAGS,
-    "targets": scorecard.TARGET_LABELS,
-    "target_tags": TARGET_TAGS,
-    "kinds": scorecard.KIND_LABELS,
-    "polarities": scorecard.POLARITY_LABELS,
-}
 ENOUGH_FOR_LIMITS = 15  # Making Data Count: fewer values make limits to read with care
 
 router = APIRouter()
 router.include_router(curve.router)
 router.include_router(exports.router)
+router.include_router(partnership_views.router)
 
 
 # ---------------------------------------------------------------- scorecards
@@ -69,8 +51,9 @@ def place_scorecard(request: Request, db: Db, viewer: CurrentViewer) -> Response
     """A tile for each indicator of every result, the priority results first."""
     context = {
         "title": "Scorecard of the place",
-        "sections": [_section(one) for one in exports.place_sections(db)],
+        "sections": [shown_section(one) for one in exports.place_sections(db)],
         "programmes": framework.programmes(db),
+        "partnerships": partnerships.partnerships(db),
         "unread": len(warnings.warnings_for(db, viewer.username, unread_only=True)),
         "downloads": {"CSV": SCORECARD + ".csv", "Excel": SCORECARD + ".xlsx"},
         "labels": LABELS,
@@ -89,27 +72,11 @@ def programme_scorecard(request: Request, db: Db, programme_id: uuid.UUID) -> Re
         "programme": programme,
         "agency": core.get_agency(db, programme.agency_id).name,
         "owner": exports.person_name(db, programme.owner),
-        "sections": [_section(one) for one in exports.programme_sections(db, programme)],
+        "sections": [shown_section(one) for one in exports.programme_sections(db, programme)],
         "downloads": {"CSV": here + ".csv", "Excel": here + ".xlsx"},
         "labels": LABELS,
     }
     return render(request, "outcomes/scorecard_programme.html", context)
-
-
-def _section(section: Section) -> dict[str, Any]:
-    return {"section": section, "tiles": [_tile(one) for one in section.tiles]}
-
-
-def _tile(one: Tile) -> dict[str, Any]:
-    """A tile with its sparkline's spec and the sentence that stands for it."""
-    described = scorecard.describe(one.points, one.measure.unit)
-    return {
-        "tile": one,
-        "id": f"spark-{one.measure.id}",
-        "description": f"Small chart of {one.measure.title}. {described}",
-        "spec": charts.sparkline(one.points, description=described) if len(one.points) > 1 else None,
-        "turns_curve": one.measure.kind is MeasureKind.INDICATOR,
-    }
 
 
 # ---------------------------------------------------------------- a measure
