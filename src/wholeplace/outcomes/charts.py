@@ -52,6 +52,7 @@ LINE_STYLES = {  # colour and dash of each line a chart's legend names
     TREND: ("#1d70b8", [8, 4]),
 }
 CHANGE_COLOUR = "#0b0c0c"
+AXIS_FORMAT = ",.4~r"  # d3-format: thousands separated, four significant figures, no trailing zeros
 
 
 def sparkline(points: Sequence[Charted], *, description: str) -> dict[str, Any]:
@@ -252,8 +253,14 @@ def _period_axis(order: list[str]) -> alt.X:
 
 
 def _value_axis(unit: str) -> alt.Y:
-    # Padding keeps a point at the edge of the values whole, not cut in half by the chart's frame.
-    return alt.Y("value:Q", title=unit or None, scale=alt.Scale(zero=False, padding=12))
+    # Padding keeps a point at the edge of the values whole, not cut in half by the chart's frame. Labels carry
+    # four significant figures at most: a lone value would otherwise be its own tick, to every decimal place.
+    return alt.Y(
+        "value:Q",
+        title=unit or None,
+        scale=alt.Scale(zero=False, padding=12),
+        axis=alt.Axis(format=AXIS_FORMAT),
+    )
 
 
 def _in_time_order(texts: Iterable[str]) -> list[str]:
