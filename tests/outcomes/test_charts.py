@@ -4,6 +4,7 @@ forecast; and vl-convert draws the same spec as a PNG with the Vega-Lite version
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from wholeplace.outcomes import charts, scorecard
 from wholeplace.outcomes.forecast import Trend
-from wholeplace.outcomes.schemas import BaselineForecast, ChangePoint, SeriesPoint
+from wholeplace.outcomes.schemas import BaselineForecast, ChangePoint, MeasureKind, SeriesPoint
 from wholeplace.outcomes.scorecard import SIGNAL_LABELS
 from wholeplace.outcomes.spc import Polarity
 
@@ -129,3 +130,38 @@ def test_the_spec_is_drawn_to_png_with_the_vega_lite_version_altair_writes() -> 
     )
     assert spark["description"] == "Steady." and spark["width"] == "container"
     assert charts.png(_xmr([*STEADY, 2])).startswith(PNG_SIGNATURE)
+
+
+def _tile(title: str, values: list[int], **measured: Any) -> scorecard.Tile:
+    measure = scorecard.Measured(
+        id=uuid.uuid4(),
+        title=title,
+        kind=MeasureKind.INDICATOR,
+        belongs_to="Children attend school",
+        owner="Jo",
+        unit="%",
+        polarity=Polarity.HIGHER_IS_BETTER,
+        **measured,
+    )
+    return scorecard.tile(measure, _points(values))
+
+
+def test_a_scorecard_image_has_a_panel_a_tile_under_its_section_s_heading() -> None:
+    tiles = [
+        _tile("Attendance", [*STEADY, 2]),
+        _tile("Exclusions", [7]),
+        _tile("Moves", [], on_data_agenda=True),
+    ]
+    spec = charts.scorecard_image(
+        "Scorecard of Riverford", [("Children attend school", tiles[:2]), ("Homes", tiles[2:])]
+    )
+    titles = [panel["title"] for panel in spec["vconcat"]]
+    assert [title["text"] for title in titles] == [
+        ["CHILDREN ATTEND SCHOOL", "Attendance"],
+        ["Exclusions"],
+        ["HOMES", "Moves"],
+    ]
+    assert titles[0]["subtitle"] == ["2 % in 2024-09  ·  Special cause: concern  ·  No target"]
+    assert titles[1]["subtitle"] == ["7 % in 2024-01  ·  Not enough data  ·  No target"]
+    assert titles[2]["subtitle"] == ["Data development agenda: no data yet"]
+    assert vl_convert.vegalite_to_png(spec, vl_version=charts.VEGA_LITE).startswith(PNG_SIGNATURE)

@@ -141,3 +141,29 @@ def test_a_measures_xmr_chart_downloads_as_a_png(client: TestClient, db: Session
     whole_place = client.get(f"/outcomes/measures/{indicator.id}/chart.png")
     assert whole_place.status_code == 400
     assert "An XmR chart needs at least two values for its limits." in whole_place.text
+
+
+def test_scorecards_download_as_an_image_a_panel_a_measure(
+    client: TestClient, db: Session, tmp_path: Path
+) -> None:
+    indicator = make.indicator(db)
+    load(db, indicator.id, tmp_path, STEADY)
+    programme = make.programme(db)
+    for kind in (MeasureKind.HOW_MUCH, MeasureKind.BETTER_OFF):
+        make.measure(db, kind=kind, of=programme)
+    db.commit()
+    signed_in(client, db)
+
+    place = client.get("/outcomes/scorecard.png")
+    assert place.status_code == 200 and place.headers["content-type"] == "image/png"
+    assert place.content.startswith(PNG_SIGNATURE)
+    assert place.headers["content-disposition"] == 'attachment; filename="scorecard-2026-11-02.png"'
+    one_panel = _png_height(place.content)
+    assert "an image (PNG)" in client.get("/outcomes/scorecard").text
+
+    two_panels = client.get(f"/outcomes/programmes/{programme.id}/scorecard.png")
+    assert two_panels.status_code == 200 and _png_height(two_panels.content) > one_panel
+
+
+def _png_height(image: bytes) -> int:
+    return int.from_bytes(image[20:24], "big")  # the IHDR chunk: width, then height

@@ -333,6 +333,17 @@ def test_the_scorecard_downloads_as_csv_with_a_row_for_each_of_its_own_measures(
     assert (rows[0]["Latest period"], rows[0]["Latest value"]) == ("2024-08", "11")
 
 
+def test_the_scorecard_downloads_as_an_image(client: TestClient, db: Session, tmp_path: Path) -> None:
+    safer, *_ = _owned_and_overseen(db, tmp_path)
+    signed_in(client, db)
+    response = client.get(_scorecard(safer) + ".png")
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert (
+        response.headers["content-disposition"]
+        == 'attachment; filename="scorecard-safer-testford-2026-11-02.png"'
+    )
+
+
 def test_the_scorecard_downloads_as_excel_with_the_same_rows(
     client: TestClient, db: Session, tmp_path: Path
 ) -> None:

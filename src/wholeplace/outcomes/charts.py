@@ -16,12 +16,13 @@ import vl_convert
 
 from wholeplace.outcomes import periods
 from wholeplace.outcomes.schemas import BaselineForecast, ChangePoint, SeriesPoint
-from wholeplace.outcomes.scorecard import SIGNAL_LABELS, Charted, Signal
+from wholeplace.outcomes.scorecard import SIGNAL_LABELS, TARGET_LABELS, Charted, Signal, Tile, with_unit
 
 FONT = "arial, sans-serif"
 # Vega-Lite as Altair writes it (v6.4.1 for Altair 6.3): vl-convert takes the minor version.
 VEGA_LITE = ".".join(alt.SCHEMA_VERSION.removeprefix("v").split(".")[:2])
 PNG_WIDTH = 900
+PNG_PANEL = 560  # a scorecard image's panel, wide enough for a tile's sentence
 
 # GOV.UK colours: blue for improvement and orange for concern as Making Data Count has them, dark grey for common
 # cause; the shapes differ too, so that colour is not the only difference.
@@ -57,6 +58,11 @@ AXIS_FORMAT = ",.4~r"  # d3-format: thousands separated, four significant figure
 
 def sparkline(points: Sequence[Charted], *, description: str) -> dict[str, Any]:
     """A small line of the values with no axes, the latest point marked by its signal."""
+    return _spec(_latest_marked(points), description=description, height=40, padding=4)
+
+
+def _latest_marked(points: Sequence[Charted]) -> alt.LayerChart:
+    """The line of the values, the latest point marked by its signal's colour and shape."""
     rows = [{"order": index, "value": float(point.value)} for index, point in enumerate(points)]
     base = alt.Chart(alt.InlineData(values=rows)).encode(
         x=alt.X("order:Q", axis=None, scale=alt.Scale(nice=False)),
@@ -69,7 +75,50 @@ def sparkline(points: Sequence[Charted], *, description: str) -> dict[str, Any]:
         .mark_point(filled=True, size=60, shape=SIGNAL_SHAPES[latest], opacity=1)
         .encode(color=alt.value(SIGNAL_COLOURS[latest]))
     )
-    return _spec(line + dot, description=description, height=40, padding=4)
+    marked: alt.LayerChart = line + dot
+    return marked
+
+
+def scorecard_image(title: str, sections: Sequence[tuple[str, Sequence[Tile]]]) -> dict[str, Any]:
+    """A scorecard as one chart for a PNG: under each section's heading, a panel for each tile naming the measure,
+    its latest value, what the XmR rules say of it and its target status, over a line of its values so far."""
+    panels = [
+        _tile_panel(one, heading if index == 0 else None)
+        for heading, tiles in sections
+        for index, one in enumerate(tiles)
+    ]
+    if not panels:
+        panels = [alt.Chart(alt.InlineData(values=[{}])).mark_text(text="No measures yet.", align="left")]
+    chart = alt.vconcat(*panels, title=alt.TitleParams(title, anchor="start", fontSize=20), spacing=18)
+    configured = (
+        chart.configure(font=FONT)
+        .configure_title(anchor="start", subtitleFontSize=13, subtitleColor="#505a5f")
+        .configure_view(stroke=None)
+    )
+    spec: dict[str, Any] = configured.to_dict()
+    return spec
+
+
+def _tile_panel(one: Tile, heading: str | None) -> alt.Chart | alt.LayerChart:
+    measure = one.measure
+    latest = one.latest
+    said = (
+        f"Data development agenda: {measure.data_agenda_note or 'no data yet'}"
+        if measure.on_data_agenda
+        else "No values yet"
+        if latest is None
+        else f"{with_unit(latest.value, measure.unit)} in {latest.period}  ·  {SIGNAL_LABELS[one.signal]}  ·  "
+        f"{TARGET_LABELS[one.target_status]}"
+    )
+    title = alt.TitleParams(
+        [*([heading.upper()] if heading else []), measure.title], subtitle=[said], fontSize=14, anchor="start"
+    )
+    if len(one.points) < 2:
+        alone: alt.Chart = alt.Chart(alt.InlineData(values=[{}])).mark_text()
+        titled: alt.Chart = alone.properties(title=title, width=PNG_PANEL, height=1)
+        return titled
+    layered: alt.LayerChart = _latest_marked(one.points).properties(title=title, width=PNG_PANEL, height=40)
+    return layered
 
 
 def xmr_chart(
@@ -173,11 +222,11 @@ def trend_of(baseline: BaselineForecast) -> list[tuple[str, Fraction]]:
     return fitted + list(baseline.forecast)
 
 
-def png(spec: Mapping[str, Any], *, width: int = PNG_WIDTH) -> bytes:
-    """The chart as a PNG image, drawn from the page's spec at a fixed width (a file has no container)."""
-    image: bytes = vl_convert.vegalite_to_png(
-        {**spec, "width": width}, vl_version=VEGA_LITE, scale=2, allowed_base_urls=[]
-    )
+def png(spec: Mapping[str, Any], *, width: int | None = PNG_WIDTH) -> bytes:
+    """The chart as a PNG image, drawn from the page's spec at a fixed width (a file has no container); None keeps
+    the widths the spec's own panels give."""
+    sized = dict(spec) if width is None else {**spec, "width": width}
+    image: bytes = vl_convert.vegalite_to_png(sized, vl_version=VEGA_LITE, scale=2, allowed_base_urls=[])
     return image
 
 

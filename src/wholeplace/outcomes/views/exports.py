@@ -274,6 +274,41 @@ def partnership_scorecard_xlsx(db: Db, now: Now, partnership_id: uuid.UUID) -> R
     return _excel("Scorecard", scorecard.EXPORT_HEADINGS, rows, name)
 
 
+@router.get(SCORECARD + ".png")
+@signed_in
+def place_scorecard_png(db: Db, now: Now) -> Response:
+    """The place's scorecard as one image: a panel for each indicator."""
+    place = core.get_place(db)
+    title = f"Scorecard of {place.name}" if place else "Scorecard of the place"
+    return _scorecard_png(title, place_sections(db), f"scorecard-{now:%Y-%m-%d}")
+
+
+@router.get(PROGRAMMES + "/{programme_id}/scorecard.png")
+@signed_in
+def programme_scorecard_png(db: Db, now: Now, programme_id: uuid.UUID) -> Response:
+    programme = framework.programme(db, programme_id)
+    name = f"scorecard-{_slug(programme.name)}-{now:%Y-%m-%d}"
+    return _scorecard_png(f"Scorecard: {programme.name}", programme_sections(db, programme), name)
+
+
+@router.get(PARTNERSHIPS + "/{partnership_id}/scorecard.png")
+@signed_in
+def partnership_scorecard_png(db: Db, now: Now, partnership_id: uuid.UUID) -> Response:
+    partnership = partnerships.partnership(db, partnership_id)
+    name = f"scorecard-{_slug(partnership.name)}-{now:%Y-%m-%d}"
+    sections = partnership_scorecard(db, partnership).sections
+    return _scorecard_png(f"Scorecard: {partnership.name}", sections, name)
+
+
+def _scorecard_png(title: str, sections: Sequence[Section], name: str) -> Response:
+    spec = charts.scorecard_image(title, [(section.heading, section.tiles) for section in sections])
+    return Response(
+        charts.png(spec, width=None),
+        media_type="image/png",
+        headers={"Content-Disposition": f'attachment; filename="{name}.png"'},
+    )
+
+
 @router.get(MEASURES + "/{measure_id}/values.csv")
 @signed_in
 def values_csv(db: Db, now: Now, measure_id: uuid.UUID) -> Response:

@@ -242,7 +242,7 @@ def partnership_scorecard(
         "members": [agency.name for agency in partnerships.members_of(db, partnership.id)],
         "results": [shown_section(one) for one in found.results],
         "programmes": [_by_kind(one) for one in found.programmes],
-        "downloads": {"CSV": here + ".csv", "Excel": here + ".xlsx"},
+        "downloads": {"CSV": here + ".csv", "Excel": here + ".xlsx", "PNG": here + ".png"},
         "labels": LABELS,
         "can_build": viewer.has(*BUILDERS),
     }

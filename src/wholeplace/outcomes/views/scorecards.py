@@ -55,7 +55,7 @@ def place_scorecard(request: Request, db: Db, viewer: CurrentViewer) -> Response
         "programmes": framework.programmes(db),
         "partnerships": partnerships.partnerships(db),
         "unread": len(warnings.warnings_for(db, viewer.username, unread_only=True)),
-        "downloads": {"CSV": SCORECARD + ".csv", "Excel": SCORECARD + ".xlsx"},
+        "downloads": {"CSV": SCORECARD + ".csv", "Excel": SCORECARD + ".xlsx", "PNG": SCORECARD + ".png"},
         "labels": LABELS,
     }
     return render(request, "outcomes/scorecard.html", context)
@@ -73,7 +73,7 @@ def programme_scorecard(request: Request, db: Db, programme_id: uuid.UUID) -> Re
         "agency": core.get_agency(db, programme.agency_id).name,
         "owner": exports.person_name(db, programme.owner),
         "sections": [shown_section(one) for one in exports.programme_sections(db, programme)],
-        "downloads": {"CSV": here + ".csv", "Excel": here + ".xlsx"},
+        "downloads": {"CSV": here + ".csv", "Excel": here + ".xlsx", "PNG": here + ".png"},
         "labels": LABELS,
     }
     return render(request, "outcomes/scorecard_programme.html", context)
