@@ -62,7 +62,7 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 
 from wholeplace.money.cost_book import Kind
-from wholeplace.money.duplication import SHARE_PLACES, Unpriced, checked_prices
+from wholeplace.money.duplication import SHARE_PLACES, Unpriced, checked_prices, priced_workspace
 from wholeplace.outcomes.indicators import LinkedData
 
 SMALLEST_SHOWN = 5
@@ -226,28 +226,10 @@ def _followed(
     """A connection holding the triggered people (`triggered`), their comparison people (`matches`), the windows
     (`windows`, one per matched triggered person), the involvements and events in the windows of both groups
     (`items`) and their costs to the agencies that bear them (`charges`)."""
-    connection = duckdb.connect()
-    try:
-        connection.execute("SET enable_progress_bar = false")
-        for name, table in (
-            ("records", linked.records),
-            ("events", linked.events),
-            ("involvements", linked.involvements),
-            ("prices", prices),
-            (
-                "agency_of",
-                pa.table(
-                    {"source": list(agencies), "agency": list(agencies.values())},
-                    schema=pa.schema([("source", pa.string()), ("agency", pa.string())]),
-                ),
-            ),
-        ):
-            connection.register(name, table)
+    with priced_workspace(linked, agencies, prices) as connection:
         for statement, parameters in _statements(trigger, as_of, comparison_per_person):
             connection.execute(statement, parameters)
         yield connection
-    finally:
-        connection.close()
 
 
 def _statements(

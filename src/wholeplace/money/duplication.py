@@ -171,12 +171,11 @@ def _price_problem(row: Mapping[str, object], seen: set[tuple[str, str | None, s
 
 
 @contextmanager
-def _costed(
-    linked: LinkedData, agencies: Mapping[str, str], prices: pa.Table, year: tuple[date, date]
+def priced_workspace(
+    linked: LinkedData, agencies: Mapping[str, str], prices: pa.Table
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection holding the year's counted involvements and events (`items`), their costs to the agencies
-    that bear them (`charges`), and each household's agencies, items and cost (`household_totals`)."""
-    first, last = year
+    """A connection holding the linked `records`, `events` and `involvements`, the `prices`, and the agency of
+    each counted source (`agency_of`)."""
     connection = duckdb.connect()
     try:
         connection.execute("SET enable_progress_bar = false")
@@ -194,6 +193,19 @@ def _costed(
             ),
         ):
             connection.register(name, table)
+        yield connection
+    finally:
+        connection.close()
+
+
+@contextmanager
+def _costed(
+    linked: LinkedData, agencies: Mapping[str, str], prices: pa.Table, year: tuple[date, date]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection holding the year's counted involvements and events (`items`), their costs to the agencies
+    that bear them (`charges`), and each household's agencies, items and cost (`household_totals`)."""
+    first, last = year
+    with priced_workspace(linked, agencies, prices) as connection:
         connection.execute(_HOUSEHOLDS)
         connection.execute(
             _ITEMS,
@@ -208,8 +220,6 @@ def _costed(
         connection.execute(_CHARGES)
         connection.execute(_HOUSEHOLD_TOTALS)
         yield connection
-    finally:
-        connection.close()
 
 
 _HOUSEHOLDS = """
