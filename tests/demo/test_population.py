@@ -120,3 +120,24 @@ def test_people_who_moved_household_belong_to_the_old_one_before_the_date(popula
         world.household_on(index, movers["joined_on"].to_numpy().astype("datetime64[D]"))
         == movers["household"].to_numpy()
     ).all()
+
+
+@pytest.mark.parametrize("months_in", [0, 12, 24, 35])
+def test_no_two_households_live_at_one_address_on_the_same_day(
+    population: Population, months_in: int
+) -> None:
+    """A household that moved lived before in a home nobody else lived in then: otherwise the records of two
+    households at one address would be indistinguishable from one household's."""
+    world = _world(population, NoiseRates())
+    day = WINDOW_START + np.timedelta64(months_in * 30, "D")
+    everyone = np.arange(len(population.people))
+    days = np.full(len(everyone), day)
+    living = everyone[world.alive_on(days[everyone], everyone)]
+    households = np.unique(world.household_on(living, days[living]))
+    table = population.households
+    moved_in = table["moved_in_on"].to_numpy().astype("datetime64[D]")[households]
+    not_yet = ~np.isnat(moved_in) & (day < moved_in)
+    address = np.where(
+        not_yet, table["previous_uprn"].to_numpy()[households], table["uprn"].to_numpy()[households]
+    )
+    assert not pd.Series(address).duplicated().any()

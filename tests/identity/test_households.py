@@ -316,8 +316,9 @@ dated_records = st.lists(
     st.tuples(
         st.sampled_from(["p1", "p2", "p3", "p4", "p5"]),
         st.sampled_from(["home", "flat", "house", None]),
-        st.dates(min_value=pd.Timestamp("2000-01-01").date(), max_value=pd.Timestamp("2024-12-31").date()),
-        st.integers(min_value=0, max_value=2000),
+        # A short span, so that records often meet or touch on the same day.
+        st.dates(min_value=pd.Timestamp("2024-01-01").date(), max_value=pd.Timestamp("2024-01-20").date()),
+        st.integers(min_value=0, max_value=10),
     ),
     max_size=15,
 ).map(
@@ -333,17 +334,135 @@ dated_records = st.lists(
 @given(dated_records)
 def test_people_share_a_household_exactly_when_they_share_a_current_dwelling(records: pd.DataFrame) -> None:
     result = _by_person(households(records, []))
+    expected = _current_dwellings(records)
     assert set(result) == set(records["person_id"])
     for person, row in result.items():
-        housed = records[(records["person_id"] == person) & records["dwelling"].notna()]
-        if housed.empty:
+        if person not in expected:
             assert pd.isna(row["dwelling"])
             continue
-        latest = housed[housed["last_seen"] == housed["last_seen"].max()]
-        assert row["dwelling"] in set(latest["dwelling"])
-        assert row["since"] == housed[housed["dwelling"] == row["dwelling"]]["first_seen"].min()
+        assert (row["dwelling"], row["since"]) == expected[person]
     for first in result.values():
         for second in result.values():
             same_home = not pd.isna(first["dwelling"]) and first["dwelling"] == second["dwelling"]
             one_person = first["person_id"] == second["person_id"]
             assert (first["label"] == second["label"]) == (same_home or one_person)
+
+
+def _current_dwellings(records: pd.DataFrame) -> dict[str, tuple[str, pd.Timestamp]]:
+    """Where each housed person lives now and since when, read plainly: the dwelling of their latest record,
+    unless all who were seen there while they were now live at one other dwelling, first seen there after."""
+    housed = records[records["dwelling"].notna()]
+    stays = {
+        (person, dwelling): (rows["first_seen"].min(), rows["last_seen"].max())
+        for (person, dwelling), rows in housed.groupby(["person_id", "dwelling"])
+    }
+    latest = {
+        person: rows.sort_values(["last_seen", "first_seen", "dwelling"]).iloc[-1]["dwelling"]
+        for person, rows in housed.groupby("person_id")
+    }
+    expected = {}
+    for person, home in latest.items():
+        since, last = stays[(person, home)]
+        mates = [
+            mate
+            for (mate, dwelling), (mate_from, mate_to) in stays.items()
+            if dwelling == home and mate != person and mate_from <= last and mate_to >= since
+        ]
+        moved_to = {latest[mate] for mate in mates}
+        arrived = min((stays[(mate, latest[mate])][0] for mate in mates), default=None)
+        if len(moved_to) == 1 and home not in moved_to and arrived is not None and arrived > last:
+            expected[person] = (moved_to.pop(), arrived)
+        else:
+            expected[person] = (home, since)
+    return expected
+
+
+def test_someone_last_seen_with_housemates_who_all_moved_on_together_moved_with_them() -> None:
+    result = _by_person(
+        households(
+            _records(
+                ("parent", "old home", "2021-01-01", "2023-06-01"),
+                ("parent", "new home", "2023-09-01", "2024-06-01"),
+                ("child", "old home", "2022-01-01", "2022-01-01"),
+                ("child", "new home", "2023-10-01", "2024-01-01"),
+                ("baby", "old home", "2023-02-01", "2023-02-01"),
+                ("new tenant", "old home", "2024-01-01", "2024-06-01"),
+            ),
+            [],
+        )
+    )
+    assert result["baby"]["dwelling"] == "new home"
+    assert result["baby"]["since"] == pd.Timestamp("2023-09-01")
+    assert result["baby"]["label"] == result["parent"]["label"] != result["new tenant"]["label"]
+
+
+def test_someone_whose_housemates_went_separate_ways_stays_where_they_were_seen() -> None:
+    result = _by_person(
+        households(
+            _records(
+                ("p1", "old home", "2021-01-01", "2023-06-01"),
+                ("p1", "flat", "2023-09-01", "2024-06-01"),
+                ("p2", "old home", "2021-01-01", "2023-06-01"),
+                ("p2", "house", "2023-09-01", "2024-06-01"),
+                ("p3", "old home", "2023-02-01", "2023-02-01"),
+            ),
+            [],
+        )
+    )
+    assert result["p3"]["dwelling"] == "old home"
+
+
+def test_someone_seen_after_their_housemates_arrived_elsewhere_has_not_followed_them() -> None:
+    result = _by_person(
+        households(
+            _records(
+                ("p1", "old home", "2021-01-01", "2023-06-01"),
+                ("p1", "new home", "2023-09-01", "2024-06-01"),
+                ("p2", "old home", "2021-01-01", "2023-10-01"),
+            ),
+            [],
+        )
+    )
+    assert result["p2"]["dwelling"] == "old home"
+
+
+def test_housemates_are_those_seen_there_at_the_same_time() -> None:
+    result = _by_person(
+        households(
+            _records(
+                ("before", "home", "2019-01-01", "2020-01-01"),
+                ("before", "elsewhere", "2021-01-01", "2024-01-01"),
+                ("p1", "home", "2022-01-01", "2023-01-01"),
+            ),
+            [],
+        )
+    )
+    assert result["p1"]["dwelling"] == "home"
+
+
+def test_housemates_who_arrived_elsewhere_on_the_day_someone_was_last_seen_are_not_followed() -> None:
+    result = _by_person(
+        households(
+            _records(
+                ("p1", "old home", "2021-01-01", "2023-06-01"),
+                ("p1", "new home", "2023-09-01", "2024-06-01"),
+                ("p2", "old home", "2022-01-01", "2023-09-01"),
+            ),
+            [],
+        )
+    )
+    assert result["p2"]["dwelling"] == "old home"
+
+
+def test_a_housemate_last_seen_there_on_the_day_someone_was_first_seen_there_counts() -> None:
+    result = _by_person(
+        households(
+            _records(
+                ("p1", "old home", "2021-01-01", "2023-06-01"),
+                ("p1", "new home", "2023-09-01", "2024-06-01"),
+                ("p2", "old home", "2023-06-01", "2023-07-01"),
+            ),
+            [],
+        )
+    )
+    assert result["p2"]["dwelling"] == "new home"

@@ -4,7 +4,8 @@ address joins the household of a person a source says they are related to. Pure:
 A dwelling is a property reference, or a normalised first address line with its postcode; two spellings of an
 address that some record gives the same property reference are one dwelling, and an address line without a
 postcode is the one dwelling in the place with that line, if there is only one. A person's current address is the
-one on their most recently active record.
+one on their most recently active record, unless everyone seen living there with them has since moved on together:
+then they moved with them (a household that moves is often seen at its new address through some members only).
 """
 
 from __future__ import annotations
@@ -64,12 +65,54 @@ def households(records: pd.DataFrame, related: Iterable[tuple[Hashable, Hashable
     )
     housed = housed.sort_values(["person_id", "recent", "first_seen", "dwelling"], na_position="first")
     current = housed.groupby("person_id", sort=False).tail(1)[["person_id", "dwelling"]]
-    since = housed.merge(current, on=["person_id", "dwelling"]).groupby("person_id")["first_seen"].min()
+    stays = housed.groupby(["person_id", "dwelling"], sort=False).agg(
+        first=("first_seen", "min"), last=("recent", "max")
+    )
+    current = current.join(stays, on=["person_id", "dwelling"]).rename(columns={"first": "since"})
+    current = _moved_with_their_household(current, stays.reset_index())
     people = pd.DataFrame({"person_id": pd.unique(records["person_id"])})
-    people = people.merge(current, on="person_id", how="left")
-    people["since"] = since.reindex(people["person_id"]).to_numpy()
+    people = people.merge(current[["person_id", "dwelling", "since"]], on="person_id", how="left")
     people["label"] = _labels(people, related)
     return people
+
+
+def _moved_with_their_household(current: pd.DataFrame, stays: pd.DataFrame) -> pd.DataFrame:
+    """Move to the new dwelling each person whose every housemate (anyone seen at their current dwelling while
+    they were) lives now at one other dwelling, first seen there after this person was last seen anywhere; they
+    join from the day the first of them was seen there.
+
+    `current` has person_id, dwelling, since and last (each person's dwelling now, the first and last dates they
+    were seen there); `stays` has person_id, dwelling, first and last for every dwelling a person was seen at."""
+    seen = stays.rename(columns={"person_id": "mate", "first": "mate_from", "last": "mate_to"})
+    mates = current.merge(seen, on="dwelling")
+    mates = mates[
+        (mates["mate"] != mates["person_id"])
+        & (mates["mate_from"] <= mates["last"])
+        & (mates["mate_to"] >= mates["since"])
+    ]
+    now = current.set_index("person_id")
+    mates = mates.assign(
+        moved_to=now["dwelling"].reindex(mates["mate"]).to_numpy(),
+        arrived=now["since"].reindex(mates["mate"]).to_numpy(),
+    )
+    verdict = mates.groupby("person_id").agg(
+        places=("moved_to", "nunique"),
+        moved_to=("moved_to", "first"),
+        arrived=("arrived", "min"),
+        home=("dwelling", "first"),
+        last=("last", "first"),
+    )
+    followed = verdict[
+        (verdict["places"] == 1)
+        & (verdict["moved_to"] != verdict["home"])
+        & (verdict["arrived"] > verdict["last"])
+    ]
+    moved = current["person_id"].isin(followed.index)
+    movers = current.loc[moved, "person_id"]
+    current = current.copy()
+    current.loc[moved, "dwelling"] = followed["moved_to"].reindex(movers).to_numpy()
+    current.loc[moved, "since"] = followed["arrived"].reindex(movers).to_numpy()
+    return current
 
 
 def _labels(people: pd.DataFrame, related: Iterable[tuple[Hashable, Hashable]]) -> np.ndarray:

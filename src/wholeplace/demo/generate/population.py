@@ -13,7 +13,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from wholeplace.demo.generate import names
-from wholeplace.demo.generate.calendar import DAYS_PER_YEAR, EXTRACT_DATE, WINDOW_DAYS, random_days_in_window
+from wholeplace.demo.generate.calendar import (
+    DAYS_PER_YEAR,
+    EXTRACT_DATE,
+    WINDOW_DAYS,
+    Days,
+    random_days_in_window,
+)
 from wholeplace.demo.generate.identifiers import nhs_numbers, ni_numbers, unique_integers, upns
 
 Ints = npt.NDArray[np.int64]
@@ -406,10 +412,12 @@ def _homes(
         rng.random(count)
         < 1 - (1 - MOVE_RATE_PER_YEAR * (0.8 + 0.5 * households["deprivation"].to_numpy())) ** 3
     )
-    previous = _previous_homes(current, moved, first_home, homes, households["neighbourhood"].to_numpy(), rng)
     move_date = np.where(moved, random_days_in_window(rng, count), np.datetime64("NaT")).astype(
         "datetime64[D]"
     )
+    previous = _previous_homes(current, move_date, homes, households["neighbourhood"].to_numpy(), rng)
+    moved = previous >= 0
+    move_date = np.where(moved, move_date, np.datetime64("NaT"))
     uprn = properties["uprn"].to_numpy()
     households = households.assign(
         uprn=uprn[current],
@@ -469,14 +477,33 @@ def _shuffled_slots(neighbourhood: Ints, homes: Ints, rng: np.random.Generator) 
 
 
 def _previous_homes(
-    current: Ints, moved: Bools, first_home: Ints, homes: Ints, neighbourhood: Ints, rng: np.random.Generator
+    current: Ints, moved_on: Days, homes: Ints, neighbourhood: Ints, rng: np.random.Generator
 ) -> Ints:
-    """A home each moving household lived in before: usually nearby, sometimes across town."""
+    """The home each household that moved lived in before, usually nearby, sometimes across town, and -1 for the
+    rest. It is a home nobody else lived in then, so that no two households are at one address at once: one empty
+    now, or one whose household moved in after this one moved out. A mover with no such home left stays put."""
+    empty = np.ones(int(homes.sum()), dtype=bool)  # nobody lives there now
+    empty[current] = False
+    vacated = np.zeros_like(empty)  # a household moved in there later than the movers still to place
     across_town = rng.random(len(current)) < 0.4
     elsewhere = rng.integers(0, len(homes), size=len(current))
     origin = np.where(across_town, elsewhere, neighbourhood)
-    previous = first_home[origin] + rng.integers(0, homes[origin])
-    return np.where(moved & (previous != current), previous, -1)
+    first_home = np.cumsum(homes) - homes
+    previous = np.full(len(current), -1, dtype=np.int64)
+    movers = np.flatnonzero(~np.isnat(moved_on))
+    # Latest move first, so a home its household moved into is free for those who moved out earlier; such a home
+    # is taken before an empty one, keeping empty homes for people who leave a household.
+    latest_first = movers[np.lexsort((rng.random(len(movers)), -moved_on[movers].astype(np.int64)))]
+    for mover in latest_first:
+        nearby = slice(first_home[origin[mover]], first_home[origin[mover]] + homes[origin[mover]])
+        for free in (vacated[nearby], empty[nearby], vacated, empty):
+            choices = np.flatnonzero(free) + (nearby.start if len(free) < len(empty) else 0)
+            if len(choices):
+                previous[mover] = choices[rng.integers(len(choices))]
+                empty[previous[mover]] = vacated[previous[mover]] = False
+                vacated[current[mover]] = True
+                break
+    return previous
 
 
 # ---------------------------------------------------------------- births and deaths
@@ -534,7 +561,7 @@ def _separations(
     leaves_by_custom = with_children & (sex[head] != sex[partner]) & (rng.random(len(partner)) < 0.85)
     leaver = np.where(leaves_by_custom, man_leaves, np.where(rng.random(len(partner)) < 0.5, head, partner))
     stayer = np.where(leaver == head, partner, head)
-    new_homes = _vacant_homes(properties, households, len(leaver), rng)
+    new_homes = _vacant_homes(properties, households, on, rng)
     new_households = _households_of_one(
         people, households, neighbourhoods, properties, leaver, new_homes, rng
     )
@@ -554,12 +581,30 @@ def _separations(
 
 
 def _vacant_homes(
-    properties: pd.DataFrame, households: pd.DataFrame, count: int, rng: np.random.Generator
+    properties: pd.DataFrame, households: pd.DataFrame, on: Days, rng: np.random.Generator
 ) -> npt.NDArray[np.int64]:
-    """Rows of `properties` nobody lives in, one each, chosen at random across the town."""
-    occupied = properties["uprn"].isin(households["uprn"]).to_numpy()
-    vacant = np.flatnonzero(~occupied)
-    return rng.choice(vacant, size=min(count, len(vacant)), replace=False)
+    """Rows of `properties` nobody lives in, one for each date in `on`, chosen at random across the town: a home
+    empty throughout, or one whose household had moved out by that date."""
+    uprn = properties["uprn"].to_numpy()
+    left = households.dropna(subset=["previous_uprn"])
+    moved_out = pd.Series(left["moved_in_on"].to_numpy(), index=left["previous_uprn"].to_numpy())
+    moved_out_on = pd.Series(uprn).map(moved_out).to_numpy().astype("datetime64[D]")
+    free_from = np.where(np.isnat(moved_out_on), np.datetime64("0001-01-01", "D"), moved_out_on)
+    vacant = np.flatnonzero(~properties["uprn"].isin(households["uprn"]).to_numpy())
+    vacant = vacant[np.argsort(free_from[vacant], kind="stable")]
+    free_by = np.searchsorted(free_from[vacant], on, side="right")  # vacant[:free_by[i]] are free on on[i]
+    pool: list[int] = []
+    opened = 0
+    chosen = np.empty(len(on), dtype=np.int64)
+    for one in np.argsort(on, kind="stable"):
+        pool.extend(vacant[opened : free_by[one]].tolist())
+        opened = max(opened, int(free_by[one]))
+        if not pool:
+            raise ValueError("The place has too few empty homes for the people who leave a household.")
+        pick = int(rng.integers(len(pool)))
+        chosen[one], pool[pick] = pool[pick], pool[-1]
+        pool.pop()
+    return chosen
 
 
 def _households_of_one(
