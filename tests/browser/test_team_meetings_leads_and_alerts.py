@@ -450,7 +450,9 @@ def _wait_for_alert(page: Page, served: Served, summary: str, household_id: str)
 def _server_news(served: Served) -> str:
     """What the server logged besides the requests it answered: the watcher's rounds and their failures."""
     lines = (served.data_dir / "server.log").read_text(encoding="utf-8").splitlines()
-    return "\n".join(line for line in lines if '" 200 OK' not in line and '" 304 Not Modified' not in line)[-6000:]
+    return "\n".join(line for line in lines if '" 200 OK' not in line and '" 304 Not Modified' not in line)[
+        -6000:
+    ]
 
 
 def test_an_incident_loaded_from_the_command_line_reaches_the_leads_alerts(
