@@ -43,7 +43,7 @@ class LinkedPlace:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("place")
-    generate_place(residents=600, seed=11, out=out)
+    generate_place(residents=1000, seed=11, out=out)
     return out
 
 
