@@ -186,17 +186,12 @@ def _by_person(result: pd.DataFrame) -> dict[str, dict[Hashable, Any]]:
 
 
 def test_a_persons_current_dwelling_is_that_of_their_most_recently_active_record() -> None:
-    result = _by_person(
-        households(
-            _records(
-                ("p1", "new home", "2023-01-01", "2024-06-01"),
-                ("p1", "old home", "2015-01-01", "2022-12-31"),
-                ("p1", "older home", "2010-01-01", "2014-12-31"),
-            ),
-            [],
-        )
+    lives = _dwellings_now(
+        ("p1", "new home", "2023-01-01", "2024-06-01"),
+        ("p1", "old home", "2015-01-01", "2022-12-31"),
+        ("p1", "older home", "2010-01-01", "2014-12-31"),
     )
-    assert result["p1"]["dwelling"] == "new home"
+    assert lives["p1"] == "new home"
 
 
 def test_since_is_the_earliest_date_a_person_was_seen_at_their_current_dwelling() -> None:
@@ -377,6 +372,10 @@ def _current_dwellings(records: pd.DataFrame) -> dict[str, tuple[str, pd.Timesta
     return expected
 
 
+def _dwellings_now(*rows: tuple[str, str | None, str | None, str | None]) -> dict[str, Any]:
+    return {person: row["dwelling"] for person, row in _by_person(households(_records(*rows), [])).items()}
+
+
 def test_someone_last_seen_with_housemates_who_all_moved_on_together_moved_with_them() -> None:
     result = _by_person(
         households(
@@ -397,72 +396,47 @@ def test_someone_last_seen_with_housemates_who_all_moved_on_together_moved_with_
 
 
 def test_someone_whose_housemates_went_separate_ways_stays_where_they_were_seen() -> None:
-    result = _by_person(
-        households(
-            _records(
-                ("p1", "old home", "2021-01-01", "2023-06-01"),
-                ("p1", "flat", "2023-09-01", "2024-06-01"),
-                ("p2", "old home", "2021-01-01", "2023-06-01"),
-                ("p2", "house", "2023-09-01", "2024-06-01"),
-                ("p3", "old home", "2023-02-01", "2023-02-01"),
-            ),
-            [],
-        )
+    lives = _dwellings_now(
+        ("p1", "old home", "2021-01-01", "2023-06-01"),
+        ("p1", "flat", "2023-09-01", "2024-06-01"),
+        ("p2", "old home", "2021-01-01", "2023-06-01"),
+        ("p2", "house", "2023-09-01", "2024-06-01"),
+        ("p3", "old home", "2023-02-01", "2023-02-01"),
     )
-    assert result["p3"]["dwelling"] == "old home"
+    assert lives["p3"] == "old home"
 
 
 def test_someone_seen_after_their_housemates_arrived_elsewhere_has_not_followed_them() -> None:
-    result = _by_person(
-        households(
-            _records(
-                ("p1", "old home", "2021-01-01", "2023-06-01"),
-                ("p1", "new home", "2023-09-01", "2024-06-01"),
-                ("p2", "old home", "2021-01-01", "2023-10-01"),
-            ),
-            [],
-        )
+    lives = _dwellings_now(
+        ("p1", "old home", "2021-01-01", "2023-06-01"),
+        ("p1", "new home", "2023-09-01", "2024-06-01"),
+        ("p2", "old home", "2021-01-01", "2023-10-01"),
     )
-    assert result["p2"]["dwelling"] == "old home"
+    assert lives["p2"] == "old home"
 
 
 def test_housemates_are_those_seen_there_at_the_same_time() -> None:
-    result = _by_person(
-        households(
-            _records(
-                ("before", "home", "2019-01-01", "2020-01-01"),
-                ("before", "elsewhere", "2021-01-01", "2024-01-01"),
-                ("p1", "home", "2022-01-01", "2023-01-01"),
-            ),
-            [],
-        )
+    lives = _dwellings_now(
+        ("before", "home", "2019-01-01", "2020-01-01"),
+        ("before", "elsewhere", "2021-01-01", "2024-01-01"),
+        ("p1", "home", "2022-01-01", "2023-01-01"),
     )
-    assert result["p1"]["dwelling"] == "home"
+    assert lives["p1"] == "home"
 
 
 def test_housemates_who_arrived_elsewhere_on_the_day_someone_was_last_seen_are_not_followed() -> None:
-    result = _by_person(
-        households(
-            _records(
-                ("p1", "old home", "2021-01-01", "2023-06-01"),
-                ("p1", "new home", "2023-09-01", "2024-06-01"),
-                ("p2", "old home", "2022-01-01", "2023-09-01"),
-            ),
-            [],
-        )
+    lives = _dwellings_now(
+        ("p1", "old home", "2021-01-01", "2023-06-01"),
+        ("p1", "new home", "2023-09-01", "2024-06-01"),
+        ("p2", "old home", "2022-01-01", "2023-09-01"),
     )
-    assert result["p2"]["dwelling"] == "old home"
+    assert lives["p2"] == "old home"
 
 
 def test_a_housemate_last_seen_there_on_the_day_someone_was_first_seen_there_counts() -> None:
-    result = _by_person(
-        households(
-            _records(
-                ("p1", "old home", "2021-01-01", "2023-06-01"),
-                ("p1", "new home", "2023-09-01", "2024-06-01"),
-                ("p2", "old home", "2023-06-01", "2023-07-01"),
-            ),
-            [],
-        )
+    lives = _dwellings_now(
+        ("p1", "old home", "2021-01-01", "2023-06-01"),
+        ("p1", "new home", "2023-09-01", "2024-06-01"),
+        ("p2", "old home", "2023-06-01", "2023-07-01"),
     )
-    assert result["p2"]["dwelling"] == "new home"
+    assert lives["p2"] == "new home"
