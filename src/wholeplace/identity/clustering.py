@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass
@@ -53,12 +54,13 @@ class Clusterer:
             parent[record], record = root, parent[record]
         return root
 
-    def labels(self) -> list[int]:
-        """Each record's cluster, named by the smallest record position in it."""
+    def labels(self, records: Sequence[int]) -> list[int]:
+        """Each of `records`' cluster, named by the smallest record position among `records` in it (give every
+        record of a cluster to name it by its smallest)."""
         smallest: dict[int, int] = {}
-        roots = [self.root(record) for record in range(len(self._parent))]
-        for record, root in enumerate(roots):
-            smallest.setdefault(root, record)
+        roots = [self.root(record) for record in records]
+        for record, root in zip(records, roots, strict=True):
+            smallest[root] = min(smallest.get(root, record), record)
         return [smallest[root] for root in roots]
 
     def _cluster(self, root: int) -> _Cluster:
@@ -104,7 +106,7 @@ def cluster_records(
     count: int,
     links: Iterable[tuple[int, int]] | np.ndarray,
     *,
-    identifiers: Mapping[int, Mapping[str, str]],
+    identifiers: Mapping[int, Mapping[str, str]] | pd.DataFrame,
     same: Sequence[tuple[int, int]] = (),
     different: Sequence[tuple[int, int]] = (),
 ) -> tuple[list[int], list[tuple[int, int]]]:
@@ -112,8 +114,9 @@ def cluster_records(
     given (strongest first). Returns each record's cluster label (the smallest record position in its cluster)
     and the links refused because of a constraint.
 
-    `identifiers` holds, per record, the values of identifiers only one person can hold; `different` the pairs
-    people said are different people (including links someone undid).
+    `identifiers` holds, per record, the values of identifiers only one person can hold (a mapping, or a table
+    with one row per record, kind and value); `different` the pairs people said are different people
+    (including links someone undid).
 
     Most people's records hold no conflict at all, and for them joining under constraints is plain connected
     components, found here for every record at once; only components where a conflict could arise are joined
@@ -123,20 +126,36 @@ def cluster_records(
     )
     bound = np.asarray(list(same), dtype=np.int64).reshape(-1, 2)
     plain = components(count, np.concatenate([bound, edges]))
-    troubled = _troubled(plain, identifiers, different)
+    held = identifiers if isinstance(identifiers, pd.DataFrame) else identifier_rows(identifiers)
+    troubled = _troubled(plain, held, different)
     if not troubled.any():
         return plain.tolist(), []
-    clusterer = Clusterer(count, identifiers)
+    inside = troubled[plain]
+    clusterer = Clusterer(count, _as_mapping(held[inside[held["record"].to_numpy()]]))
     clusterer.keep_apart(different)
-    for left, right in bound[troubled[plain[bound[:, 0]]]].tolist():
+    for left, right in bound[inside[bound[:, 0]]].tolist():
         clusterer.join(left, right, despite_identifiers=True)
-    chosen = edges[troubled[plain[edges[:, 0]]]].tolist()
+    chosen = edges[inside[edges[:, 0]]].tolist()
     refused = [(left, right) for left, right in chosen if not clusterer.join(left, right)]
-    joined = np.asarray(clusterer.labels(), dtype=np.int64)
-    labels = np.where(troubled[plain], joined, plain)
+    labels = plain.copy()
+    troubled_records = np.flatnonzero(inside)
+    labels[troubled_records] = clusterer.labels(troubled_records.tolist())
     return labels.tolist(), [
         (left, right) for left, right in refused if clusterer.root(left) != clusterer.root(right)
     ]
+
+
+def identifier_rows(identifiers: Mapping[int, Mapping[str, str]]) -> pd.DataFrame:
+    """The per-record identifier values as a table: record, kind, value."""
+    rows = [(record, kind, value) for record, values in identifiers.items() for kind, value in values.items()]
+    return pd.DataFrame(rows, columns=["record", "kind", "value"]).astype({"record": np.int64})
+
+
+def _as_mapping(rows: pd.DataFrame) -> dict[int, dict[str, str]]:
+    held: dict[int, dict[str, str]] = {}
+    for record, kind, value in zip(rows["record"].tolist(), rows["kind"], rows["value"], strict=True):
+        held.setdefault(record, {})[kind] = value
+    return held
 
 
 def components(count: int, edges: np.ndarray) -> np.ndarray:
@@ -157,17 +176,14 @@ def components(count: int, edges: np.ndarray) -> np.ndarray:
 
 
 def _troubled(
-    plain: np.ndarray, identifiers: Mapping[int, Mapping[str, str]], different: Sequence[tuple[int, int]]
+    plain: np.ndarray, identifiers: pd.DataFrame, different: Sequence[tuple[int, int]]
 ) -> np.ndarray:
     """Per component label, whether some constraint could bite inside it: two different values of one
     identifier, or two records said to be different people."""
     troubled = np.zeros(len(plain), dtype=bool)
-    seen: dict[tuple[int, str], str] = {}
-    for record, values in identifiers.items():
-        component = int(plain[record])
-        for kind, value in values.items():
-            if seen.setdefault((component, kind), value) != value:
-                troubled[component] = True
+    values = identifiers.assign(component=plain[identifiers["record"].to_numpy()])
+    distinct = values.groupby(["component", "kind"], sort=False)["value"].nunique()
+    troubled[distinct[distinct > 1].index.get_level_values("component").to_numpy(dtype=np.int64)] = True
     for left, right in different:
         if plain[left] == plain[right]:
             troubled[plain[left]] = True

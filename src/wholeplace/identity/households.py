@@ -15,39 +15,43 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 import pandas as pd
 
+from wholeplace.identity.clustering import components
+
 
 def dwellings(addresses: pd.DataFrame) -> pd.Series:
     """The dwelling of each row of `addresses` (columns address, postcode, uprn), or None without one."""
     text = _text_keys(addresses)
     uprn = ("U:" + addresses["uprn"]).where(addresses["uprn"].notna())
-    parent: dict[str, str] = {}
-
-    def root(key: str) -> str:
-        while parent.get(key, key) != key:
-            key = parent[key]
-        return key
-
     both = text.notna() & uprn.notna()
-    for text_key, uprn_key in zip(text[both], uprn[both], strict=True):
-        joined = sorted({root(text_key), root(uprn_key)}, key=_property_references_first)
-        for key in joined[1:]:
-            parent[key] = joined[0]
-    chosen = uprn.where(uprn.notna(), text)
-    merged = chosen.map({key: root(key) for key in parent})
-    chosen = merged.where(merged.notna(), chosen)
+    chosen = _one_key_per_property(uprn.where(uprn.notna(), text), text[both], uprn[both])
     return chosen.where(chosen.notna(), _by_address_alone(addresses["address"], chosen))
+
+
+def _one_key_per_property(keys: pd.Series, text: pd.Series, uprn: pd.Series) -> pd.Series:
+    """`keys` with every key that some record gives together with another (an address line with a property
+    reference) replaced by one key for them all: a property reference if there is one, else the smallest."""
+    codes, joined = pd.factorize(pd.concat([text, uprn], ignore_index=True), sort=True)
+    if len(joined) == 0:
+        return keys
+    groups = components(len(joined), np.column_stack([codes[: len(text)], codes[len(text) :]]))
+    order = np.where(pd.Index(joined).str.startswith("U:"), 0, len(joined)) + np.arange(len(joined))
+    first = np.full(len(joined), 2 * len(joined), dtype=np.int64)
+    np.minimum.at(first, groups, order)
+    kept = np.asarray(joined, dtype=object)[first[groups] % len(joined)]
+    found = pd.Index(joined).get_indexer(keys)
+    return keys.where(found < 0, pd.Series(np.append(kept, [None])[found], index=keys.index))
 
 
 def _by_address_alone(address: pd.Series, dwelling: pd.Series) -> pd.Series:
     """For a record with an address line but no postcode: the dwelling of that line, when only one dwelling in
     the place has it."""
-    known = pd.DataFrame({"address": address, "dwelling": dwelling}).dropna().drop_duplicates()
+    wanted = address[dwelling.isna() & address.notna()]
+    if wanted.empty:
+        return pd.Series(None, index=address.index, dtype="str")
+    candidates = address.isin(wanted.unique()) & dwelling.notna()
+    known = pd.DataFrame({"address": address[candidates], "dwelling": dwelling[candidates]}).drop_duplicates()
     unique = known[~known["address"].duplicated(keep=False)]
-    return address.map(dict(zip(unique["address"], unique["dwelling"], strict=True)))
-
-
-def _property_references_first(key: str) -> tuple[bool, str]:
-    return (not key.startswith("U:"), key)
+    return wanted.map(dict(zip(unique["address"], unique["dwelling"], strict=True))).reindex(address.index)
 
 
 def _text_keys(addresses: pd.DataFrame) -> pd.Series:
@@ -60,8 +64,10 @@ def households(records: pd.DataFrame, related: Iterable[tuple[Hashable, Hashable
 
     `records` has one row per record: person_id (an id or a number), dwelling, first_seen, last_seen (dates, may
     be missing); `related` holds pairs of person_ids a source says are related."""
-    housed = records[records["dwelling"].notna()].assign(
-        recent=lambda frame: frame["last_seen"].where(frame["last_seen"].notna(), frame["first_seen"])
+    dwelling, names = pd.factorize(records["dwelling"], sort=True)  # numbers in the order of the names
+    housed = records.assign(dwelling=dwelling)[dwelling >= 0]
+    housed = housed.assign(
+        recent=housed["last_seen"].where(housed["last_seen"].notna(), housed["first_seen"])
     )
     housed = housed.sort_values(["person_id", "recent", "first_seen", "dwelling"], na_position="first")
     current = housed.groupby("person_id", sort=False).tail(1)[["person_id", "dwelling"]]
@@ -70,6 +76,7 @@ def households(records: pd.DataFrame, related: Iterable[tuple[Hashable, Hashable
     )
     current = current.join(stays, on=["person_id", "dwelling"]).rename(columns={"first": "since"})
     current = _moved_with_their_household(current, stays.reset_index())
+    current["dwelling"] = names.take(current["dwelling"].to_numpy())
     people = pd.DataFrame({"person_id": pd.unique(records["person_id"])})
     people = people.merge(current[["person_id", "dwelling", "since"]], on="person_id", how="left")
     people["label"] = _labels(people, related)

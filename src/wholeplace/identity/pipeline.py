@@ -4,7 +4,7 @@ database, so a full linkage, a day's new records and a reviewer's decision all e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +13,7 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 
 from wholeplace.identity import bands, households
-from wholeplace.identity.clustering import cluster_records
+from wholeplace.identity.clustering import cluster_records, identifier_rows
 from wholeplace.identity.model import STRONG_IDENTIFIERS
 from wholeplace.identity.stable_ids import Change, carry_ids
 
@@ -22,10 +22,11 @@ Pair = tuple[str, str]
 
 @dataclass(frozen=True)
 class Previous:
-    """The last run's answer: each record's person and each person's household."""
+    """The last run's answer: each record's person (indexed by record) and each person's household (indexed by
+    person)."""
 
-    people: Mapping[str, str]
-    households: Mapping[str, str]
+    people: pd.Series
+    households: pd.Series
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def resolve(
 ) -> Outcome:
     """Cluster the records (columns unique_id, source, record_id, the strong identifiers, dwelling, first_seen,
     last_seen) from the banded `pairs`, then name the people and group them into households."""
-    uids = pd.Index(records.column("unique_id").to_pylist(), dtype=object)
+    uids = pd.Index(records.column("unique_id").to_pandas())
     automatic = _automatic_links(pairs, records.column("unique_id").combine_chunks())
     labels, _refused = cluster_records(
         len(uids),
@@ -66,24 +67,29 @@ def resolve(
         different=_positions(decisions.different, uids),
     )
     person_ids, person_changes = carry_ids(uids, labels, previous.people, new_person_id)
-    person_of_cluster = pd.Series(person_ids, index=labels).groupby(level=0).first()
+    cluster = np.asarray(labels, dtype=np.int64)
+    clusters, first_record = np.unique(cluster, return_index=True)
+    person_of_cluster = pd.Series(np.asarray(person_ids, dtype=object)[first_record], index=clusters)
     frame = records.select(["dwelling", "first_seen", "last_seen"]).to_pandas(date_as_object=False)
-    frame["person_id"] = labels  # clusters by number: households sort and group numbers far faster than ids
+    frame["person_id"] = cluster  # clusters by number: households sort and group numbers far faster than ids
     related_clusters = [
         (labels[a], labels[b]) for a, b in _positions(related, uids) if labels[a] != labels[b]
     ]
     homes = households.households(frame, related_clusters)
-    homes["person_id"] = homes["person_id"].map(person_of_cluster)
+    home_of_cluster = np.empty(len(cluster), dtype=np.int64)  # clusters are named by record positions
+    home_of_cluster[homes["person_id"].to_numpy(dtype=np.int64)] = np.arange(len(homes))
+    homes["person_id"] = person_of_cluster.reindex(homes["person_id"]).to_numpy()
     household_ids, household_changes = carry_ids(
         homes["person_id"].tolist(), homes["label"].tolist(), previous.households, new_household_id
     )
     homes["household_id"] = household_ids
-    household_of = dict(zip(homes["person_id"], household_ids, strict=True))
+    slot = np.empty(len(cluster), dtype=np.int64)
+    slot[clusters] = np.arange(len(clusters))
     people = records.select(["unique_id", "source", "record_id"]).append_column(
-        "person_id", pa.array(person_ids, pa.string())
+        "person_id", pa.array(person_of_cluster.to_numpy(), pa.string()).take(slot[cluster])
     )
     people = people.append_column(
-        "household_id", pa.array([household_of[person] for person in person_ids], pa.string())
+        "household_id", pa.array(household_ids, pa.string()).take(home_of_cluster[cluster])
     )
     return Outcome(
         people=people,
@@ -101,7 +107,9 @@ def _automatic_links(pairs: pa.Table, uids: pa.Array) -> np.ndarray:
     """The pairs that link automatically, strongest first (ties in a fixed order), as record positions."""
     chosen = pairs.filter(pc.equal(pairs.column("band"), bands.AUTO))
     both = pa.chunked_array(chosen.column("unique_id_l").chunks + chosen.column("unique_id_r").chunks)
-    found = pc.index_in(both, value_set=uids).to_numpy(zero_copy_only=False)  # one lookup table, not two
+    found = pc.index_in(both, value_set=uids.cast(both.type)).to_numpy(
+        zero_copy_only=False
+    )  # one lookup, not two
     left, right = found[: chosen.num_rows], found[chosen.num_rows :]
     known = ~(np.isnan(left) | np.isnan(right)) if left.dtype.kind == "f" else np.ones(len(left), dtype=bool)
     left, right = left[known].astype(np.int64), right[known].astype(np.int64)
@@ -109,23 +117,34 @@ def _automatic_links(pairs: pa.Table, uids: pa.Array) -> np.ndarray:
     return np.column_stack([left[order], right[order]])
 
 
-def _strong_identifiers(records: pa.Table) -> dict[int, dict[str, str]]:
-    held: dict[int, dict[str, str]] = {}
+def _strong_identifiers(records: pa.Table) -> pd.DataFrame:
+    """Each record's values of the identifiers only one person can hold: record (position), kind, value."""
+    held = []
     for name in STRONG_IDENTIFIERS:
         if name not in records.column_names:
             continue
-        for index, value in enumerate(records.column(name).to_pylist()):
-            if value:
-                held.setdefault(index, {})[name] = value
-    return held
+        values = records.column(name).to_pandas()
+        present = values.notna() & (values != "")
+        held.append(
+            pd.DataFrame(
+                {
+                    "record": np.flatnonzero(present.to_numpy()),
+                    "kind": name,
+                    "value": values[present].to_numpy(),
+                }
+            )
+        )
+    if not held:
+        return identifier_rows({})
+    return pd.concat(held, ignore_index=True)
 
 
 def _positions(pairs: Sequence[Pair], uids: pd.Index) -> list[tuple[int, int]]:
     """The pairs of records as record positions, leaving out any record not among `uids`."""
     if not pairs:
         return []
-    left = uids.get_indexer(pd.Index([a for a, _ in pairs], dtype=object))
-    right = uids.get_indexer(pd.Index([b for _, b in pairs], dtype=object))
+    left = uids.get_indexer(pd.Index([a for a, _ in pairs], dtype="str"))
+    right = uids.get_indexer(pd.Index([b for _, b in pairs], dtype="str"))
     return [(a, b) for a, b in zip(left.tolist(), right.tolist(), strict=True) if a >= 0 and b >= 0]
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
@@ -751,35 +751,47 @@ def _decisions(db: Session) -> Decisions:
 def _previous(db: Session, lake: Lake) -> Previous:
     run = latest_run(db)
     if run is None:
-        return Previous(people={}, households={})
+        return Previous(people=pd.Series(dtype="str"), households=pd.Series(dtype="str"))
     people = store.read_table(lake, run.folder, store.PEOPLE)
     homes = store.read_table(lake, run.folder, store.HOUSEHOLDS)
     return Previous(
-        people=dict(
-            zip(people.column("unique_id").to_pylist(), people.column("person_id").to_pylist(), strict=True)
-        ),
-        households=dict(
-            zip(homes.column("person_id").to_pylist(), homes.column("household_id").to_pylist(), strict=True)
-        ),
+        people=_lookup(people, "unique_id", "person_id"),
+        households=_lookup(homes, "person_id", "household_id"),
     )
+
+
+def _lookup(table: pa.Table, key: str, value: str) -> pd.Series:
+    return pd.Series(table.column(value).to_pandas().array, index=table.column(key).to_pandas())
 
 
 def _sync_review_queue(db: Session, outcome: Outcome, model: dict[str, Any], *, at: datetime) -> int:
     """Open a review for each pair in the band nobody has decided; pairs that left the band are withdrawn.
-    Written in bulk: a million residents' first run queues tens of thousands of pairs."""
+    Written in bulk, and only what changed: a million residents' run queues tens of thousands of pairs, most of
+    them the same as last time."""
     decided = set(_decided_pairs(db))
     existing = {
-        (left, right): (pair_id, status)
-        for pair_id, left, right, status in db.execute(
-            select(ReviewPair.id, ReviewPair.record_l, ReviewPair.record_r, ReviewPair.status)
+        (row.record_l, row.record_r): row
+        for row in db.execute(
+            select(
+                ReviewPair.id,
+                ReviewPair.record_l,
+                ReviewPair.record_r,
+                *(getattr(ReviewPair, name) for name in _REVIEW_VALUES),
+            )
         )
     }
     labels = _level_labels(model["splink"])
-    fresh, renewed = [], []
-    for row in cast(list[dict[str, Any]], outcome.review.to_dict("records")):
+    wanted = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", "reason", "impact"] + [
+        column
+        for column in outcome.review.columns
+        if column.startswith(("gamma_", "mw_")) and column.split("_", 1)[1].removeprefix("tf_adj_") in labels
+    ]
+    fresh, renewed, queued = [], [], 0
+    for row in cast(list[dict[str, Any]], outcome.review[wanted].to_dict("records")):
         key = _ordered(row["unique_id_l"], row["unique_id_r"])
         if key in decided:
             continue
+        queued += 1
         values = {
             "match_weight": float(row["match_weight"]),
             "match_probability": float(row["match_probability"]),
@@ -793,18 +805,32 @@ def _sync_review_queue(db: Session, outcome: Outcome, model: dict[str, Any], *, 
             fresh.append(
                 {"id": uuid.uuid4(), "record_l": key[0], "record_r": key[1], "queued_at": at, **values}
             )
-        else:
-            renewed.append({"id": known[0], **values})
+        elif not _same_review(known, values):
+            renewed.append({"id": known.id, **values})
     if fresh:
         db.execute(insert(ReviewPair), fresh)
     if renewed:
         db.execute(update(ReviewPair), renewed)
-    stale = [pair_id for pair_id, status in existing.values() if status == "open"]
+    stale = [row.id for row in existing.values() if row.status == "open"]
     for start in range(0, len(stale), 1000):
         db.execute(
             update(ReviewPair).where(ReviewPair.id.in_(stale[start : start + 1000])).values(status="vanished")
         )
-    return len(fresh) + len(renewed)
+    return queued
+
+
+_REVIEW_VALUES = ("match_weight", "match_probability", "reason", "impact", "status", "levels")
+_SCORES = ("match_weight", "match_probability")
+
+
+def _same_review(known: Row[Any], values: dict[str, Any]) -> bool:
+    """Whether a queued pair needs no update: a retrained model scores a pair the same only to within rounding."""
+    return all(
+        math.isclose(getattr(known, name), value, rel_tol=1e-9, abs_tol=1e-12)
+        if name in _SCORES
+        else getattr(known, name) == value
+        for name, value in values.items()
+    )
 
 
 def _decided_pairs(db: Session) -> list[tuple[str, str]]:
@@ -838,8 +864,14 @@ def _waterfall(
         if gamma is None:
             continue
         weight = float(row.get(f"mw_{name}") or 0.0) + float(row.get(f"mw_tf_adj_{name}") or 0.0)
-        steps.append({"comparison": name, "level": by_gamma.get(int(gamma), str(gamma)), "weight": weight})
-    return {"prior": math.log2(prior / (1 - prior)), "steps": steps, "total": float(row["match_weight"])}
+        steps.append(
+            {"comparison": name, "level": by_gamma.get(int(gamma), str(gamma)), "weight": round(weight, 6)}
+        )
+    return {
+        "prior": round(math.log2(prior / (1 - prior)), 6),
+        "steps": steps,
+        "total": round(float(row["match_weight"]), 6),
+    }
 
 
 def _record_changes(db: Session, run_id: uuid.UUID, outcome: Outcome) -> None:
