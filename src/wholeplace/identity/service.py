@@ -606,14 +606,20 @@ def _run_records(
 ) -> pa.Table:
     """What re-clustering needs of each record: its strong identifiers, its dwelling, and the dates it was active
     — a record with no dated activity speaks for the day its extract was loaded."""
-    frame = records.select(["unique_id", "source", "record_id", "batch", *STRONG_IDENTIFIERS]).to_pandas()
-    frame["dwelling"] = households.dwellings(records.select(["address", "postcode", "uprn"]).to_pandas())
-    frame = frame.merge(record_activity(connection).to_pandas(), on="unique_id", how="left")
-    loaded = {str(batch.batch_id): batch.loaded_on for batch in batches}
-    loaded_on = records.column("batch").to_pandas().map(loaded)
-    frame["first_seen"] = frame["first_seen"].where(frame["first_seen"].notna(), loaded_on)
-    frame["last_seen"] = frame["last_seen"].where(frame["last_seen"].notna(), loaded_on)
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    activity = record_activity(connection)
+    uids = records.column("unique_id")
+    seen = pc.index_in(uids, value_set=activity.column("unique_id").cast(uids.type))
+    batch_of = pc.index_in(
+        records.column("batch"), value_set=pa.array([str(batch.batch_id) for batch in batches])
+    )
+    loaded_on = pa.array([batch.loaded_on for batch in batches], pa.date32()).take(batch_of)
+    dwelling = households.dwellings(records.select(["address", "postcode", "uprn"]).to_pandas())
+    kept = records.select(["unique_id", "source", "record_id", "batch", *STRONG_IDENTIFIERS])
+    return (
+        kept.append_column("dwelling", pa.array(dwelling, pa.string(), from_pandas=True))
+        .append_column("first_seen", pc.coalesce(activity.column("first_seen").take(seen), loaded_on))
+        .append_column("last_seen", pc.coalesce(activity.column("last_seen").take(seen), loaded_on))
+    )
 
 
 def _record_run(
