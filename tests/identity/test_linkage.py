@@ -127,6 +127,24 @@ def test_undoing_a_link_moves_the_record_to_a_person_of_its_own_and_keeps_the_hi
         service.undo_link(db, lake, person, record, "again", actor=ACTOR)
 
 
+def test_linking_again_rewrites_only_the_queued_pairs_that_changed(db: Session, linked: Lake) -> None:
+    lake = linked
+    nudged, spoiled, withdrawn = db.scalars(
+        select(ReviewPair).where(ReviewPair.status == "open").order_by(ReviewPair.id).limit(3)
+    ).all()
+    nudged_weight = nudged.match_weight * (1 + 1e-12)  # as a retrained model scores the same pair
+    nudged.match_weight = nudged_weight
+    spoiled_impact, spoiled_levels = spoiled.impact, spoiled.levels
+    spoiled.impact, spoiled.levels = spoiled.impact + 1, "{}"
+    withdrawn.status = "vanished"
+    db.flush()
+    service.relink(db, lake, actor=ACTOR)
+    db.expire_all()
+    assert nudged.match_weight == nudged_weight
+    assert (spoiled.impact, spoiled.levels) == (spoiled_impact, spoiled_levels)
+    assert withdrawn.status == "open"
+
+
 def test_a_decision_needs_a_reason_and_one_of_the_three_answers(db: Session, linked: Lake) -> None:
     lake = linked
     pair = _open_pair_across_people(db, lake)

@@ -17,10 +17,11 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -661,35 +662,35 @@ def _record_run(
         model_hash=store.model_hash(model),
     )
     run.folder = f"{sequence:06d}-{run.id.hex[:8]}"  # two runs racing for one sequence never share a folder
-    say("writing the run")
-    store.write_run(
-        lake,
-        run.folder,
-        store.RunFiles(
-            people=outcome.people,
-            households=outcome.households,
-            pairs=banded,
-            records=records,
-            related=_related_table(made.related),
-            model=model,
-            batches=made.batches,
-        ),
+    files = store.RunFiles(
+        people=outcome.people,
+        households=outcome.households,
+        pairs=banded,
+        records=records,
+        related=_related_table(made.related),
+        model=model,
+        batches=made.batches,
     )
-    say("updating the review queue")
-    try:
-        run.review_pairs = _sync_review_queue(db, outcome, model, at=actor.at)
-        db.add(run)
-        db.flush()
-        _record_changes(db, run.id, outcome)
-        db.flush()
-    except IntegrityError:
-        store.discard_run(lake, run.folder)
-        raise ConflictError(
-            "Another linkage finished while this one ran.", fix="Try again: it will start from the newer one."
-        ) from None
-    except Exception:
-        store.discard_run(lake, run.folder)
-        raise
+    say("writing the run and updating the review queue")
+    # Parquet is written outside the GIL, so the files are written while the queue is worked out.
+    with ThreadPoolExecutor(1) as writer:
+        written = writer.submit(store.write_run, lake, run.folder, files)
+        try:
+            run.review_pairs = _sync_review_queue(db, outcome, model, at=actor.at)
+            written.result()
+            db.add(run)
+            db.flush()
+            _record_changes(db, run.id, outcome)
+            db.flush()
+        except IntegrityError:
+            _discard_once_written(lake, run.folder, written)
+            raise ConflictError(
+                "Another linkage finished while this one ran.",
+                fix="Try again: it will start from the newer one.",
+            ) from None
+        except Exception:
+            _discard_once_written(lake, run.folder, written)
+            raise
     return LinkSummary(
         kind=made.kind,
         records=run.records,
@@ -702,6 +703,11 @@ def _record_run(
         lower=run.lower,
         thresholds_from=chosen_by,
     )
+
+
+def _discard_once_written(lake: Lake, folder: str, written: Future[Path]) -> None:
+    wait([written])
+    store.discard_run(lake, folder)
 
 
 def _random_ids(prefix: str) -> Callable[[], str]:
@@ -786,25 +792,30 @@ def _sync_review_queue(db: Session, outcome: Outcome, model: dict[str, Any], *, 
             )
         )
     }
-    labels = _level_labels(model["splink"])
-    wanted = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", "reason", "impact"] + [
-        column
-        for column in outcome.review.columns
-        if column.startswith(("gamma_", "mw_")) and column.split("_", 1)[1].removeprefix("tf_adj_") in labels
-    ]
+    review = outcome.review
+    rows = zip(
+        review["unique_id_l"].tolist(),
+        review["unique_id_r"].tolist(),
+        review["match_weight"].tolist(),
+        review["match_probability"].tolist(),
+        review["reason"].astype(str).tolist(),
+        review["impact"].tolist(),
+        _waterfalls(review, model["splink"]),
+        strict=True,
+    )
     fresh, renewed, queued = [], [], 0
-    for row in cast(list[dict[str, Any]], outcome.review[wanted].to_dict("records")):
-        key = _ordered(row["unique_id_l"], row["unique_id_r"])
+    for left, right, weight, probability, reason, impact, levels in rows:
+        key = _ordered(left, right)
         if key in decided:
             continue
         queued += 1
         values = {
-            "match_weight": float(row["match_weight"]),
-            "match_probability": float(row["match_probability"]),
-            "reason": str(row["reason"]),
-            "impact": int(row["impact"]),
+            "match_weight": float(weight),
+            "match_probability": float(probability),
+            "reason": reason,
+            "impact": int(impact),
             "status": "open",
-            "levels": json.dumps(_waterfall(row, labels, model["splink"])),
+            "levels": levels,
         }
         known = existing.pop(key, None)
         if known is None:
@@ -859,25 +870,38 @@ def _level_labels(splink_model: dict[str, Any]) -> dict[str, dict[int, str]]:
     return labels
 
 
-def _waterfall(
-    row: dict[str, Any], labels: dict[str, dict[int, str]], splink_model: dict[str, Any]
-) -> dict[str, Any]:
-    """The match weight of the pair, step by step: the prior, then each comparison's level and weight."""
+def _waterfalls(review: pd.DataFrame, splink_model: dict[str, Any]) -> list[str]:
+    """Each pair's match weight step by step, as JSON: the prior, then each comparison's level and weight.
+    Built a column at a time: a million residents' first run queues tens of thousands of pairs."""
     prior = float(splink_model["probability_two_random_records_match"])
     steps = []
-    for name, by_gamma in labels.items():
-        gamma = row.get(f"gamma_{name}")
-        if gamma is None:
+    for name, by_gamma in _level_labels(splink_model).items():
+        if f"gamma_{name}" not in review:
             continue
-        weight = float(row.get(f"mw_{name}") or 0.0) + float(row.get(f"mw_tf_adj_{name}") or 0.0)
-        steps.append(
-            {"comparison": name, "level": by_gamma.get(int(gamma), str(gamma)), "weight": round(weight, 6)}
+        gamma = review[f"gamma_{name}"].astype(int)
+        level = gamma.map({value: json.dumps(label) for value, label in by_gamma.items()})
+        level = level.where(level.notna(), gamma.astype(str).map(json.dumps))
+        weight = sum(
+            (
+                review[column].fillna(0.0)
+                for column in (f"mw_{name}", f"mw_tf_adj_{name}")
+                if column in review
+            ),
+            start=pd.Series(0.0, index=review.index),
         )
-    return {
-        "prior": round(math.log2(prior / (1 - prior)), 6),
-        "steps": steps,
-        "total": round(float(row["match_weight"]), 6),
-    }
+        steps.append(
+            f'{{"comparison": {json.dumps(name)}, "level": '
+            + level
+            + ', "weight": '
+            + pd.Series(list(map(repr, weight.round(6).tolist())), index=review.index, dtype=object)
+            + "}"
+        )
+    joined = pd.Series("", index=review.index, dtype=object)
+    for number, step in enumerate(steps):
+        joined = joined + (", " if number else "") + step
+    totals = map(repr, review["match_weight"].astype(float).round(6).tolist())
+    head = f'{{"prior": {json.dumps(round(math.log2(prior / (1 - prior)), 6))}, "steps": ['
+    return [f'{head}{body}], "total": {total}}}' for body, total in zip(joined.tolist(), totals, strict=True)]
 
 
 def _record_changes(db: Session, run_id: uuid.UUID, outcome: Outcome) -> None:
