@@ -107,9 +107,8 @@ def _automatic_links(pairs: pa.Table, uids: pa.Array) -> np.ndarray:
     """The pairs that link automatically, strongest first (ties in a fixed order), as record positions."""
     chosen = pairs.filter(pc.equal(pairs.column("band"), bands.AUTO))
     both = pa.chunked_array(chosen.column("unique_id_l").chunks + chosen.column("unique_id_r").chunks)
-    found = pc.index_in(both, value_set=uids.cast(both.type)).to_numpy(
-        zero_copy_only=False
-    )  # one lookup, not two
+    # one lookup table for both sides, not two
+    found = pc.index_in(both, value_set=uids.cast(both.type)).to_numpy(zero_copy_only=False)
     left, right = found[: chosen.num_rows], found[chosen.num_rows :]
     known = ~(np.isnan(left) | np.isnan(right)) if left.dtype.kind == "f" else np.ones(len(left), dtype=bool)
     left, right = left[known].astype(np.int64), right[known].astype(np.int64)

@@ -49,7 +49,7 @@ def carry_ids(
     earlier = previous if isinstance(previous, pd.Series) else pd.Series(dict(previous), dtype="str")
     old_codes, old_ids = earlier.factorize(sort=True)  # codes compare as the ids do
     label_codes, label_values = pd.Series(list(labels)).factorize()
-    found = earlier.index.get_indexer(pd.Index(pd.Series(list(members), dtype="str")))
+    found = earlier.index.get_indexer(_as_index(members))
     old_of_member = np.append(old_codes, -1)[found]  # a member with no earlier id is found at -1
     overlap = _overlap(label_codes[old_of_member >= 0], old_of_member[old_of_member >= 0], len(old_ids))
     old_sizes = np.bincount(overlap.old, weights=overlap.count, minlength=len(old_ids)).astype(np.int64)
@@ -61,6 +61,13 @@ def carry_ids(
     changes = _changes(overlap, names, old_names, list(label_values))
     ended = old_names[old_sizes == 0]
     return names[label_codes].tolist(), changes + [Change("ended", old, "", 0) for old in ended]
+
+
+def _as_index(members: Sequence[str]) -> pd.Index:
+    """The members as an index of strings, as given when they already are one (a million records' ids)."""
+    if isinstance(members, pd.Index):
+        return members
+    return pd.Index(pd.Series(list(members), dtype="str"))
 
 
 def _overlap(labels: np.ndarray, olds: np.ndarray, old_count: int) -> _Overlap:
